@@ -1,0 +1,196 @@
+"""One place for the course's settings: mode, recipe, seeds, paths, device and Colab detection.
+
+Nothing here imports TensorFlow or PyTorch at import time. Functions that talk to a framework
+only use it when the notebook has already imported it (or import it lazily when asked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import platform
+import random
+import sys
+from pathlib import Path
+
+#: The repository on GitHub, ``owner/name``. Colab badges and setup cells are checked against it.
+GITHUB_SLUG = "force-of-cnn/force-of-cnn"
+GITHUB_BRANCH = "main"
+
+#: Environment variable that switches every notebook to fast mode (``1``) for tests.
+FAST_ENV = "FORCE_CNN_FAST"
+#: Environment variable that overrides where results JSON files are written.
+RESULTS_ENV = "FORCE_CNN_RESULTS_DIR"
+
+SEED = 42
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """The training recipe shared by all six backends, so only the framework differs."""
+
+    epochs: int = 5
+    batch_size: int = 128
+    optimizer: str = "adam"
+    peak_learning_rate: float = 3e-3
+    warmup_fraction: float = 0.2  # linear warm-up, then cosine decay to zero
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-7
+    weight_decay: float = 0.0
+    pixel_mean: float = 0.1307  # of the 60,000 training images, pixels scaled to [0, 1]
+    pixel_std: float = 0.3081
+    train_limit: int | None = None  # fast mode trains on the first N images only
+    seed: int = SEED
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+FULL_RECIPE = Recipe()
+FAST_RECIPE = dataclasses.replace(FULL_RECIPE, epochs=1, train_limit=4096)
+
+
+def is_fast_mode() -> bool:
+    """True when ``FORCE_CNN_FAST`` is set to 1/true/yes (tests); full mode is the default."""
+    value = os.environ.get(FAST_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{FAST_ENV}={value!r} is not understood: use 1 for fast mode or 0 for full.")
+
+
+def mode() -> str:
+    return "fast" if is_fast_mode() else "full"
+
+
+def recipe() -> Recipe:
+    """The recipe for the current mode: the full course, or one short epoch for tests."""
+    return FAST_RECIPE if is_fast_mode() else FULL_RECIPE
+
+
+def steps_per_epoch(num_images: int, batch_size: int) -> int:
+    if num_images <= 0 or batch_size <= 0:
+        raise ValueError(
+            f"num_images ({num_images}) and batch_size ({batch_size}) must both be positive."
+        )
+    return math.ceil(num_images / batch_size)
+
+
+def learning_rate(step: float, total_steps: int, recipe: Recipe = FULL_RECIPE) -> float:
+    """Learning rate at optimizer step ``step`` of ``total_steps``.
+
+    Linear warm-up from 0 to the peak over the first ``warmup_fraction`` of the steps, then a
+    cosine decay to 0. This is the same curve as Keras' ``CosineDecay`` with ``warmup_steps``.
+    """
+    if total_steps <= 0:
+        raise ValueError(f"total_steps must be positive, got {total_steps}.")
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}.")
+    warmup_steps = warmup_steps_for(total_steps, recipe)
+    peak = recipe.peak_learning_rate
+    if step < warmup_steps:
+        return peak * step / warmup_steps
+    progress = min((step - warmup_steps) / max(total_steps - warmup_steps, 1), 1.0)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def warmup_steps_for(total_steps: int, recipe: Recipe = FULL_RECIPE) -> int:
+    return max(1, round(recipe.warmup_fraction * total_steps))
+
+
+def seed_everything(seed: int = SEED) -> int:
+    """Seed Python, NumPy and whichever of PyTorch / TensorFlow the notebook has imported.
+
+    Call it after importing your framework. Returns the seed so a notebook can print it.
+    """
+    import numpy as np
+
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)  # seeds CUDA too
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)  # seeds its backend too
+    elif "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(seed)
+    return seed
+
+
+def is_colab() -> bool:
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def torch_device():
+    """The best PyTorch device here: CUDA, then Apple's MPS, then the CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def tensorflow_device() -> str:
+    """``'/GPU:0'`` when TensorFlow sees a GPU, else ``'/CPU:0'``."""
+    import tensorflow as tf
+
+    return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
+
+
+def cpu_description() -> str:
+    """e.g. ``'AMD EPYC, 2 cores'``: the processor model and the cores this process may use."""
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{name}, {cores} cores"
+
+
+def device_description(device: str) -> str:
+    """A readable name for the device a notebook trains on (``'cuda'``, ``'/GPU:0'``, ``'cpu'``)."""
+    device = str(device).lower()
+    if "cuda" in device or "gpu" in device:
+        if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+            return "GPU: " + sys.modules["torch"].cuda.get_device_name(0)
+        return "GPU"
+    if "mps" in device:
+        return "Apple GPU (MPS)"
+    return "CPU: " + cpu_description()
+
+
+def project_root() -> Path:
+    """The course folder: the nearest parent of the working directory with ``pyproject.toml``
+    and ``notebooks/``; the working directory itself when there is none (e.g. on Colab)."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
+def results_dir() -> Path:
+    """Where notebooks write results JSON: ``results/`` in full mode, a git-ignored folder in
+    fast mode so that tests never touch the committed results. ``FORCE_CNN_RESULTS_DIR`` wins."""
+    override = os.environ.get(RESULTS_ENV)
+    if override:
+        return Path(override).expanduser()
+    if is_fast_mode():
+        return project_root() / "build" / "fast-results"
+    return project_root() / "results"
+
+
+def models_dir() -> Path:
+    """A git-ignored folder for saved models."""
+    return project_root() / "build" / "models" / mode()

@@ -1,0 +1,234 @@
+import gzip
+import io
+import shutil
+import time
+import urllib.error
+
+import numpy as np
+import pytest
+
+from shared import config, data
+
+TRAIN_IMAGES = "train-images-idx3-ubyte"
+TEST_LABELS = "t10k-labels-idx1-ubyte"
+
+
+def gz_bytes(mnist_dir, name):
+    return gzip.compress(data.read_verified(data.find_file(name, mnist_dir), name))
+
+
+def test_load_mnist_shapes_dtypes_and_speed(mnist_dir):
+    start = time.perf_counter()
+    (train_x, train_y), (test_x, test_y) = data.load_mnist(mnist_dir, download_missing=False)
+    elapsed = time.perf_counter() - start
+    assert train_x.shape == (60000, 28, 28) and train_y.shape == (60000,)
+    assert test_x.shape == (10000, 28, 28) and test_y.shape == (10000,)
+    assert {a.dtype for a in (train_x, train_y, test_x, test_y)} == {np.dtype(np.uint8)}
+    assert set(np.unique(train_y)) == set(range(10))
+    assert train_x.max() == 255
+    assert elapsed < 2.0, f"loading MNIST from the cache took {elapsed:.2f} s"
+
+
+def test_default_folder_comes_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    assert data.data_dir() == tmp_path
+    monkeypatch.delenv(data.DATA_ENV)
+    assert data.data_dir() == data.DEFAULT_DATA_DIR.expanduser()
+
+
+def test_accepts_raw_files_and_torchvision_layout(mnist_dir, tmp_path):
+    raw_folder = tmp_path / "MNIST" / "raw"
+    raw_folder.mkdir(parents=True)
+    for name in data.FILE_NAMES:
+        (raw_folder / name).write_bytes(data.read_verified(data.find_file(name, mnist_dir), name))
+    (_, train_y), (_, test_y) = data.load_mnist(tmp_path, download_missing=False)
+    assert len(train_y) == 60000 and len(test_y) == 10000
+
+
+def test_checksum_mismatch_names_file_and_sums(tmp_path, mnist_dir):
+    bad = tmp_path / TEST_LABELS
+    good = data.read_verified(data.find_file(TEST_LABELS, mnist_dir), TEST_LABELS)
+    bad.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    with pytest.raises(RuntimeError) as err:
+        data.read_verified(bad, TEST_LABELS)
+    message = str(err.value)
+    assert str(bad) in message and data.CHECKSUMS[TEST_LABELS] in message
+    assert "delete it" in message.lower()
+
+
+def test_truncated_gzip_is_rejected(tmp_path, mnist_dir):
+    payload = gz_bytes(mnist_dir, TEST_LABELS)
+    truncated = tmp_path / f"{TEST_LABELS}.gz"
+    truncated.write_bytes(payload[: len(payload) // 2])
+    with pytest.raises(RuntimeError, match="truncated or corrupt"):
+        data.read_verified(truncated, TEST_LABELS)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "magic number missing"),
+        (b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + b"abc", "magic number 00000d01"),
+        (b"\x00\x00\x08\x01" + (3).to_bytes(4, "big") + b"ab", "body holds 2 bytes"),
+        (b"\x00\x00\x08\x03" + (1).to_bytes(4, "big"), "header is truncated"),
+    ],
+)
+def test_parse_idx_rejects_bad_files(raw, message):
+    with pytest.raises(ValueError, match=message):
+        data.parse_idx(raw)
+
+
+def test_parse_idx_checks_expected_dimensions():
+    raw = b"\x00\x00\x08\x01" + (3).to_bytes(4, "big") + b"\x01\x02\x03"
+    assert data.parse_idx(raw).tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match=r"dimensions are \(3,\), expected \(4,\)"):
+        data.parse_idx(raw, (4,))
+
+
+class FakeResponse(io.BytesIO):
+    def __init__(self, payload):
+        super().__init__(payload)
+        self.headers = {"Content-Length": str(len(payload))}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def fake_urlopen(responses, calls):
+    """urlopen that answers each call with the next item: bytes, or an exception to raise."""
+
+    def urlopen(url, timeout):
+        calls.append(url)
+        item = responses.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return FakeResponse(item)
+
+    return urlopen
+
+
+def test_no_network_and_no_cache_gives_one_clear_error(monkeypatch, tmp_path):
+    calls = []
+    offline = [urllib.error.URLError("no route to host")] * 8
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen(offline, calls))
+    monkeypatch.setattr(data.time, "sleep", lambda s: None)
+    with pytest.raises(RuntimeError) as err:
+        data.load_mnist(tmp_path / "cache")
+    message = str(err.value)
+    assert data.DATA_ENV in message and str(tmp_path / "cache") in message
+    assert all(name in message for name in data.FILE_NAMES)
+    assert len(calls) == 2 * len(data.MIRRORS)  # retried on every mirror
+    assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written left behind
+
+
+def test_missing_files_without_download_names_variable(tmp_path):
+    with pytest.raises(RuntimeError, match=data.DATA_ENV):
+        data.load_mnist(tmp_path, download_missing=False)
+
+
+def test_download_retries_then_writes_verified_file(monkeypatch, tmp_path, mnist_dir):
+    good = gz_bytes(mnist_dir, TEST_LABELS)
+    calls = []
+    responses = [urllib.error.URLError("timeout"), good[:100], good]
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen(responses, calls))
+    monkeypatch.setattr(data.time, "sleep", lambda s: None)
+    path = data.download(TEST_LABELS, tmp_path, progress=True)
+    assert path == tmp_path / f"{TEST_LABELS}.gz"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert calls[0].startswith(data.MIRRORS[0]) and calls[2].startswith(data.MIRRORS[1])
+    assert data.parse_idx(data.read_verified(path, TEST_LABELS)).shape == (10000,)
+
+
+def test_corrupt_download_leaves_nothing(monkeypatch, tmp_path):
+    wrong = gzip.compress(b"\x00\x00\x08\x01" + (1).to_bytes(4, "big") + b"\x07")
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([wrong] * 4, []))
+    monkeypatch.setattr(data.time, "sleep", lambda s: None)
+    with pytest.raises(RuntimeError, match="Checksum mismatch"):
+        data.download(TEST_LABELS, tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_downloads_only_missing_files(monkeypatch, tmp_path, mnist_dir):
+    for name in data.FILE_NAMES:
+        if name != TEST_LABELS:
+            shutil.copy(data.find_file(name, mnist_dir), tmp_path)
+    calls = []
+    good = gz_bytes(mnist_dir, TEST_LABELS)
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([good], calls))
+    (_, _), (_, test_y) = data.load_mnist(tmp_path)
+    assert len(calls) == 1 and calls[0].endswith(f"{TEST_LABELS}.gz")
+    assert test_y.shape == (10000,)
+
+
+# ----------------------------------------------------------------------------- the split
+
+
+@pytest.fixture(scope="module")
+def test_labels(mnist_dir):
+    return data.load_mnist(mnist_dir, download_missing=False)[1][1]
+
+
+def test_split_sizes_disjoint_and_complete(test_labels):
+    val_idx, test_idx = data.split_val_test(test_labels)
+    assert len(val_idx) == 2000 and len(test_idx) == 8000
+    assert not set(val_idx) & set(test_idx)
+    assert np.array_equal(np.sort(np.concatenate([val_idx, test_idx])), np.arange(10000))
+
+
+def test_split_is_stratified(test_labels):
+    val_idx, test_idx = data.split_val_test(test_labels)
+    overall = np.bincount(test_labels, minlength=10) / len(test_labels)
+    for part in (val_idx, test_idx):
+        share = np.bincount(test_labels[part], minlength=10) / len(part)
+        assert np.abs(share - overall).max() < 1 / len(val_idx)
+
+
+def test_split_is_deterministic_and_pinned(test_labels):
+    first = data.split_val_test(test_labels)
+    second = data.split_val_test(test_labels.copy())
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    # The same indices on every machine: a change here changes every result in the course.
+    assert data.indices_fingerprint(first[0]) == VAL_FINGERPRINT
+    other_seed = data.split_val_test(test_labels, seed=config.SEED + 1)[0]
+    assert not np.array_equal(other_seed, first[0])
+
+
+VAL_FINGERPRINT = "9a2d36ce217570305dba6a55f452a7073a52049fd24f6925637cbc872762864b"
+
+
+@pytest.mark.parametrize(
+    "labels, val_size, message",
+    [
+        (np.zeros((2, 2), int), 1, "1-D"),
+        (np.array([0.5, 1.5]), 1, "integers"),
+        (np.arange(10), 0, "between 1 and 9"),
+        (np.arange(10), 10, "between 1 and 9"),
+    ],
+)
+def test_split_rejects_bad_input(labels, val_size, message):
+    with pytest.raises(ValueError, match=message):
+        data.split_val_test(labels, val_size)
+
+
+def test_load_splits_and_summary(mnist_dir):
+    splits = data.load_splits(train_limit=1000, folder=mnist_dir)
+    assert splits.train_x.shape == (1000, 28, 28)
+    assert splits.val_x.shape == (2000, 28, 28) and splits.test_x.shape == (8000, 28, 28)
+    assert "validation" in splits.summary()
+    info = splits.split_info()
+    assert info["train_size"] == 1000 and info["val_indices_sha256"] == VAL_FINGERPRINT
+    with pytest.raises(ValueError, match="train_limit"):
+        data.load_splits(train_limit=0, folder=mnist_dir)
+
+
+def test_normalize(mnist_dir):
+    train_x = data.load_mnist(mnist_dir, download_missing=False)[0][0]
+    nhwc = data.normalize(train_x[:5000])
+    assert nhwc.shape == (5000, 28, 28, 1) and nhwc.dtype == np.float32
+    assert abs(float(data.normalize(train_x).mean())) < 0.01
+    assert data.normalize(train_x[:3], channels_last=False).shape == (3, 1, 28, 28)
+    with pytest.raises(ValueError, match="uint8"):
+        data.normalize(train_x[:3].astype(np.float32))

@@ -1,0 +1,142 @@
+import json
+
+import numpy as np
+import pytest
+
+from shared import report
+
+
+def test_per_class_accuracy_table():
+    y_true = np.array([0, 0, 1, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 1, 0])
+    table = report.per_class_accuracy(y_true, y_pred)
+    assert list(table.columns) == ["images", "correct", "errors", "accuracy %"]
+    assert table.loc[0, "accuracy %"] == 50.0 and table.loc[1, "accuracy %"] == 100.0
+    assert table.loc[2, "errors"] == 1
+    assert np.isnan(table.loc[9, "accuracy %"])  # no images of 9: no accuracy, not 0%
+
+
+def test_confusion_counts():
+    counts = report.confusion_counts([0, 1, 1, 9], [0, 1, 2, 9])
+    assert counts.sum() == 4 and counts[1, 2] == 1 and counts[9, 9] == 1
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, message",
+    [
+        ([[0, 1]], [0, 1], "1-D"),
+        ([0.0, 1.0], [0, 1], "integer"),
+        ([0, 10], [0, 1], r"\[0, 9\]"),
+        ([0, 1], [0], "equal length"),
+        ([], [], "non-empty"),
+    ],
+)
+def test_bad_labels(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        report.confusion_counts(y_true, y_pred)
+
+
+@pytest.mark.parametrize(
+    "train, dev, bayes, verdict",
+    [
+        (0.01, 0.15, 0.0, "high variance"),
+        (0.15, 0.16, 0.0, "high bias (underfitting)"),
+        (0.15, 0.30, 0.0, "high bias and high variance"),
+        (0.15, 0.30, 0.14, "high variance"),
+        (0.005, 0.009, 0.0, "good fit"),
+    ],
+)
+def test_diagnose_worked_cases(train, dev, bayes, verdict):
+    result = report.diagnose(train, dev, bayes)
+    assert result.verdict.startswith(verdict)
+    assert result.avoidable_bias == pytest.approx(train - bayes)
+    assert result.variance == pytest.approx(dev - train)
+    assert "verdict" in str(result)
+
+
+@pytest.mark.parametrize("args", [(1.5, 0.1), (0.1, -0.1), (0.1, 0.2, float("nan")), ("x", 0.1)])
+def test_diagnose_rejects_non_fractions(args):
+    with pytest.raises(ValueError, match="fraction between 0 and 1"):
+        report.diagnose(*args)
+
+
+def test_diagnose_rejects_train_below_bayes():
+    with pytest.raises(ValueError, match="Bayes"):
+        report.diagnose(0.01, 0.02, 0.05)
+
+
+def sample_results(**changes):
+    results = {
+        "schema": report.SCHEMA_VERSION,
+        "notebook": "03_pytorch_sequential",
+        "backend": "PyTorch (nn.Sequential)",
+        "mode": "full",
+        "versions": {"torch": "2.14.1"},
+        "device": "CPU",
+        "recipe": {"epochs": 1},
+        "split": {"val_size": 2000},
+        "parameters": 1199882,
+        "history": [
+            {
+                "epoch": 1,
+                "train_loss": 0.2,
+                "train_accuracy": 0.9,
+                "val_loss": 0.1,
+                "val_accuracy": 0.97,
+                "seconds": 40.0,
+            }
+        ],
+        "seconds_per_epoch": 40.0,
+        "images_per_second": 1500.0,
+        "test_loss": np.float32(0.05),
+        "test_accuracy": 0.99,
+        "per_class_accuracy": {str(d): 0.99 for d in range(10)},
+    }
+    results.update(changes)
+    return results
+
+
+def test_results_round_trip(tmp_path):
+    path = report.write_results(tmp_path / "sub" / "r.json", sample_results())
+    loaded = report.read_results(path)
+    assert loaded["parameters"] == 1199882 and loaded["test_loss"] == pytest.approx(0.05)
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp files left
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"parameters": "many"}, "'parameters' should be int"),
+        ({"parameters": True}, "'parameters' should be int"),
+        ({"schema": 99}, "schema 99"),
+        ({"history": []}, "'history' is empty"),
+        ({"history": [{"epoch": 1}]}, "every history row"),
+        ({"test_accuracy": 99.1}, "fraction"),
+    ],
+)
+def test_malformed_results_are_rejected(tmp_path, changes, message):
+    with pytest.raises(ValueError, match=message):
+        report.write_results(tmp_path / "r.json", sample_results(**changes))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_results_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make run"):
+        report.read_results(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        report.read_results(tmp_path / "bad.json")
+    partial = sample_results()
+    del partial["history"]
+    (tmp_path / "partial.json").write_text(json.dumps(partial, default=float))
+    with pytest.raises(ValueError, match=r"missing keys \['history'\]"):
+        report.read_results(tmp_path / "partial.json")
+    (tmp_path / "list.json").write_text("[]")
+    with pytest.raises(ValueError, match="JSON object"):
+        report.read_results(tmp_path / "list.json")
+
+
+def test_unstorable_values_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="cannot store"):
+        report.write_results(tmp_path / "r.json", sample_results(versions={"x": object()}))
+    assert list(tmp_path.iterdir()) == []
