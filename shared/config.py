@@ -22,6 +22,10 @@ GITHUB_BRANCH = "main"
 FAST_ENV = "FORCE_CNN_FAST"
 #: Environment variable that overrides where results JSON files are written.
 RESULTS_ENV = "FORCE_CNN_RESULTS_DIR"
+#: Environment variable that turns on bfloat16 autocast in the PyTorch notebooks (an option).
+MIXED_PRECISION_ENV = "FORCE_CNN_MIXED_PRECISION"
+#: Set by ``make bench`` only: two epochs on this many training images.
+BENCH_ENV = "FORCE_CNN_BENCH_IMAGES"
 
 SEED = 42
 
@@ -62,13 +66,41 @@ def is_fast_mode() -> bool:
     raise ValueError(f"{FAST_ENV}={value!r} is not understood: use 1 for fast mode or 0 for full.")
 
 
+def mixed_precision() -> bool:
+    """True when ``FORCE_CNN_MIXED_PRECISION=1``: the PyTorch notebooks then autocast to
+    bfloat16. Off by default, because the recipe is measured in float32."""
+    return os.environ.get(MIXED_PRECISION_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def bench_images() -> int | None:
+    value = os.environ.get(BENCH_ENV)
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{BENCH_ENV}={value!r} must be a positive number of images.")
+    return int(value)
+
+
 def mode() -> str:
+    """``full`` (the default), ``fast`` (tests) or ``bench`` (``make bench``)."""
+    if bench_images():
+        return "bench"
     return "fast" if is_fast_mode() else "full"
 
 
 def recipe() -> Recipe:
-    """The recipe for the current mode: the full course, or one short epoch for tests."""
+    """The recipe for the current mode: the full course, one short epoch for tests, or two
+    epochs on a subset for the bench."""
+    images = bench_images()
+    if images:
+        return dataclasses.replace(FULL_RECIPE, epochs=2, train_limit=images)
     return FAST_RECIPE if is_fast_mode() else FULL_RECIPE
+
+
+def accuracy_floor() -> float:
+    """The least test accuracy a notebook accepts: the course's bar in full mode, and a bar
+    that only catches a broken pipeline in fast mode (one epoch on 4,096 images)."""
+    return 0.5 if is_fast_mode() else 0.99
 
 
 def steps_per_epoch(num_images: int, batch_size: int) -> int:
@@ -186,8 +218,8 @@ def results_dir() -> Path:
     override = os.environ.get(RESULTS_ENV)
     if override:
         return Path(override).expanduser()
-    if is_fast_mode():
-        return project_root() / "build" / "fast-results"
+    if mode() != "full":
+        return project_root() / "build" / f"{mode()}-results"
     return project_root() / "results"
 
 

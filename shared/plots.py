@@ -165,3 +165,51 @@ def per_class_bars(accuracies, title: str | None = None):
     ax.set_title(title or "Accuracy per digit")
     fig.tight_layout()
     return _finish(fig)
+
+
+def _check_runs(results) -> list:
+    if not isinstance(results, (list, tuple)) or not results:
+        raise ValueError("results must be a non-empty list of results dicts (see shared.report).")
+    for r in results:
+        if not isinstance(r, dict) or "backend" not in r or "history" not in r:
+            raise ValueError("every result needs 'backend' and 'history' (see shared.report).")
+    return list(results)
+
+
+def compare_learning_curves(results):
+    """Validation accuracy and training loss per epoch, one line per backend."""
+    results = _check_runs(results)
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(12, 4))
+    for r in results:
+        columns = _history_columns(r["history"])
+        epochs = np.arange(1, len(columns["val_accuracy"]) + 1)
+        acc_ax.plot(epochs, 100 * np.asarray(columns["val_accuracy"]), "o-", label=r["backend"])
+        loss_ax.plot(epochs, columns["train_loss"], "o-", label=r["backend"])
+    acc_ax.set_ylabel("validation accuracy %")
+    loss_ax.set_ylabel("training loss")
+    loss_ax.set_yscale("log")
+    for ax in (acc_ax, loss_ax):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    acc_ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def epoch_time_bars(results, limit_seconds: float | None = None):
+    """Seconds per 60,000-image epoch for each backend, fastest at the top; with
+    ``limit_seconds``, a line at what the hardware could do at best."""
+    results = _check_runs(results)
+    ordered = sorted(results, key=lambda r: r["seconds_per_epoch"], reverse=True)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(ordered) + 1.2))
+    bars = ax.barh(
+        [r["backend"] for r in ordered], [r["seconds_per_epoch"] for r in ordered], color="#4c72b0"
+    )
+    ax.bar_label(bars, fmt="%.0f s", fontsize=8, padding=3)
+    if limit_seconds:
+        ax.axvline(limit_seconds, color=WRONG, linestyle="--", label="hardware limit (fp32)")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlabel("seconds per epoch")
+    ax.set_title(f"Time per epoch ({ordered[0]['device']})", fontsize=10)
+    fig.tight_layout()
+    return _finish(fig)

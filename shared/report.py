@@ -275,8 +275,15 @@ def write_results(path: str | Path, results: dict) -> Path:
     """Validate and write ``results`` as JSON, atomically (temp file + rename)."""
     path = Path(path)
     validate_results(results, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2, sort_keys=True, default=_to_builtin) + "\n"
+    return write_text_atomic(path, text)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``:
+    readers see the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as out:
@@ -286,6 +293,13 @@ def write_results(path: str | Path, results: dict) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_results(results: dict) -> Path:
+    """Write ``results`` to ``<results dir>/<notebook>.json`` (see shared.config.results_dir)."""
+    from . import config
+
+    return write_results(config.results_dir() / f"{results['notebook']}.json", results)
 
 
 def read_results(path: str | Path) -> dict:
@@ -300,6 +314,64 @@ def read_results(path: str | Path) -> dict:
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON ({err}). Re-run its notebook.") from err
     return validate_results(results, str(path))
+
+
+BACKEND_NOTEBOOKS = (
+    "01_keras_sequential",
+    "02_keras_functional",
+    "03_pytorch_sequential",
+    "04_pytorch_functional",
+    "05_tensorflow_raw",
+    "06_fastai",
+)
+
+
+def load_all_results(folder: str | Path, notebooks=BACKEND_NOTEBOOKS) -> list[dict]:
+    """The results file of every backend notebook in ``folder``, in course order.
+
+    Raises one error listing every file that is missing or malformed, and what to do.
+    """
+    folder = Path(folder)
+    loaded, problems = [], []
+    for name in notebooks:
+        try:
+            loaded.append(read_results(folder / f"{name}.json"))
+        except (FileNotFoundError, ValueError) as err:
+            problems.append(str(err))
+    if problems:
+        raise RuntimeError(
+            f"{len(problems)} of {len(notebooks)} results files in {folder} cannot be used:\n  "
+            + "\n  ".join(problems)
+            + "\nRun those notebooks in full mode (make run) to write them."
+        )
+    return loaded
+
+
+def experiment_mismatches(results: list[dict], reference: dict | None = None) -> list[str]:
+    """Where runs did not share one experiment: recipe, split, mode or model size.
+
+    ``reference`` defaults to the first run. Returns readable lines, empty when all agree.
+    """
+    if not results:
+        raise ValueError("no results to compare.")
+    reference = reference or results[0]
+    problems = []
+    for r in results:
+        for key in ("recipe", "split", "mode", "parameters"):
+            if r[key] != reference[key]:
+                if isinstance(r[key], dict):
+                    keys = sorted(
+                        k
+                        for k in set(r[key]) | set(reference[key])
+                        if r[key].get(k) != reference[key].get(k)
+                    )
+                    detail = ", ".join(
+                        f"{k}={r[key].get(k)!r} (expected {reference[key].get(k)!r})" for k in keys
+                    )
+                else:
+                    detail = f"{r[key]!r} (expected {reference[key]!r})"
+                problems.append(f"{r['notebook']}: {key} differs: {detail}")
+    return problems
 
 
 def _to_builtin(value):

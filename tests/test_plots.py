@@ -104,3 +104,28 @@ def test_per_class_bars_accepts_fractions_and_percent():
     for bad in (np.ones(9), np.full(10, 120.0), np.full(10, np.nan)):
         with pytest.raises(ValueError, match="10 numbers"):
             plots.per_class_bars(bad)
+
+
+RUNS = [
+    {"backend": name, "history": HISTORY, "seconds_per_epoch": s, "device": "CPU"}
+    for name, s in (("Keras", 40.0), ("PyTorch", 30.0))
+]
+
+
+def test_compare_learning_curves():
+    fig = plots.compare_learning_curves(RUNS)
+    assert len(fig.axes[0].lines) == 2
+    assert fig.axes[1].get_yscale() == "log"
+
+
+def test_epoch_time_bars_fastest_on_top_with_limit():
+    fig = plots.epoch_time_bars(RUNS, limit_seconds=16)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["Keras", "PyTorch"]  # barh draws the first at the bottom
+    assert fig.axes[0].get_legend() is not None
+
+
+@pytest.mark.parametrize("runs", [[], "x", [{"backend": "x"}]])
+def test_comparison_plots_reject_bad_runs(runs):
+    with pytest.raises(ValueError, match="result"):
+        plots.compare_learning_curves(runs)

@@ -140,3 +140,103 @@ def test_unstorable_values_are_refused(tmp_path):
     with pytest.raises(TypeError, match="cannot store"):
         report.write_results(tmp_path / "r.json", sample_results(versions={"x": object()}))
     assert list(tmp_path.iterdir()) == []
+
+
+def write_course_results(folder, **changes_by_notebook):
+    for name in report.BACKEND_NOTEBOOKS:
+        results = sample_results(notebook=name, **changes_by_notebook.get(name, {}))
+        report.write_results(folder / f"{name}.json", results)
+
+
+def test_load_all_results_in_course_order(tmp_path):
+    write_course_results(tmp_path)
+    runs = report.load_all_results(tmp_path)
+    assert [r["notebook"] for r in runs] == list(report.BACKEND_NOTEBOOKS)
+    assert report.experiment_mismatches(runs) == []
+
+
+def test_load_all_results_names_every_bad_file(tmp_path):
+    write_course_results(tmp_path)
+    (tmp_path / "02_keras_functional.json").unlink()
+    (tmp_path / "05_tensorflow_raw.json").write_text("{")
+    with pytest.raises(RuntimeError) as err:
+        report.load_all_results(tmp_path)
+    message = str(err.value)
+    assert "2 of 6" in message and "02_keras_functional.json" in message
+    assert "05_tensorflow_raw.json is not valid JSON" in message and "make run" in message
+
+
+def test_experiment_mismatches_name_the_run_and_the_setting(tmp_path):
+    write_course_results(
+        tmp_path,
+        **{"04_pytorch_functional": {"recipe": {"epochs": 3}}, "06_fastai": {"mode": "fast"}},
+    )
+    problems = report.experiment_mismatches(report.load_all_results(tmp_path))
+    assert problems == [
+        "04_pytorch_functional: recipe differs: epochs=3 (expected 1)",
+        "06_fastai: mode differs: 'fast' (expected 'full')",
+    ]
+    with pytest.raises(ValueError, match="no results"):
+        report.experiment_mismatches([])
+
+
+def test_softmax_and_confident_mistakes():
+    logits = np.array([[5.0, 0.0], [0.0, 9.0], [0.0, 1.0], [2.0, 0.0]])
+    assert np.allclose(report.softmax(logits).sum(axis=1), 1)
+    assert report.most_confident_mistakes(logits, [0, 0, 0, 1]).tolist() == [1, 3, 2]
+    with pytest.raises(ValueError, match="logits"):
+        report.softmax(np.zeros(3))
+    with pytest.raises(ValueError, match="3 labels"):
+        report.most_confident_mistakes(logits, [0, 0, 0])
+
+
+def test_epoch_line():
+    row = sample_results()["history"][0]
+    assert report.epoch_line(row, 5) == (
+        "epoch 1/5  train loss 0.2000 acc 90.00%  |  val loss 0.1000 acc 97.00%  |  40.0 s"
+    )
+    with pytest.raises(ValueError, match="missing"):
+        report.epoch_line({"epoch": 1}, 5)
+
+
+class FakeSplits:
+    train_y = np.zeros(60000)
+
+    def split_info(self):
+        return {"train_size": 60000, "val_size": 2000, "test_size": 8000}
+
+
+def test_collect_and_save_results(tmp_path, monkeypatch):
+    from shared import config
+
+    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path))
+    history = [
+        dict(
+            epoch=1,
+            train_loss=0.3,
+            train_accuracy=0.9,
+            val_loss=0.1,
+            val_accuracy=0.97,
+            seconds=30.0,
+        )
+    ]
+    results = report.collect_results(
+        notebook="03_pytorch_sequential",
+        backend="PyTorch",
+        versions={"torch": "2"},
+        device="CPU",
+        recipe=config.FULL_RECIPE,
+        splits=FakeSplits(),
+        parameters=1199882,
+        history=history,
+        test_loss=0.05,
+        test_accuracy=0.75,
+        y_true=[0, 1, 2, 3],
+        y_pred=[0, 1, 2, 0],
+        mode="full",
+    )
+    assert results["images_per_second"] == 2000.0 and results["seconds_per_epoch"] == 30.0
+    assert results["per_class_accuracy"]["3"] == 0.0 and results["per_class_accuracy"]["0"] == 1.0
+    path = report.save_results(results)
+    assert path == tmp_path / "03_pytorch_sequential.json"
+    assert report.read_results(path)["split"]["train_size"] == 60000

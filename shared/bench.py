@@ -1,0 +1,216 @@
+"""``make bench``: training speed of every backend, measured on its notebook's own code.
+
+For each backend notebook the bench runs the notebook's cells from the top up to and including
+its training cell (the one tagged ``train``), in a fresh kernel, with the recipe cut down to two
+epochs on ``--images`` training images. The first epoch is warm-up (graph tracing, allocator,
+caches); the second is the measurement. Its time includes the 2,000-image validation pass, as
+the notebooks' own seconds per epoch do. A plain PyTorch baseline, written the way most
+tutorials write it, runs in the same session for a side-by-side ratio.
+
+    python -m shared.bench [--images N] [NOTEBOOK ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import concepts, config, report
+
+BASELINE = "Baseline: PyTorch, ToTensor DataLoader, NCHW, batch 256"
+RESULT_MARKER = "BENCH_HISTORY="
+
+
+def peak_flops() -> tuple[float, str]:
+    """fp32 peak of the cores this process may use, and the assumptions behind it."""
+    flags, mhz = set(), 0.0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+            elif line.startswith("cpu MHz") and not mhz:
+                mhz = float(line.split(":", 1)[1])
+    except OSError:
+        pass
+    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
+    fma_units = 2
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ghz = (mhz or 2000.0) / 1000
+    peak = cores * ghz * 1e9 * lanes * 2 * fma_units
+    simd = {16: "AVX-512", 8: "AVX2", 4: "SSE"}[lanes]
+    assumptions = (
+        f"{cores} cores x {ghz:.2f} GHz (reported clock{'' if mhz else ', assumed'}) x "
+        f"{lanes} fp32 lanes ({simd}) x 2 FLOP per FMA x {fma_units} FMA units per core "
+        f"= {peak / 1e9:.0f} GFLOP/s"
+    )
+    return peak, assumptions
+
+
+def truncated(path: Path):
+    """The notebook's cells up to its ``train``-tagged cell, plus one that reports the history."""
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if "train" in cell.get("metadata", {}).get("tags", []):
+            nb.cells = nb.cells[: index + 1]
+            break
+    else:
+        raise ValueError(f"{path.name} has no cell tagged 'train': the bench cannot find its loop.")
+    nb.cells.append(new_code_cell(f"import json; print({RESULT_MARKER!r} + json.dumps(history))"))
+    return nb
+
+
+def measure_notebook(path: Path, images: int, mixed_precision: bool = False) -> dict:
+    """Seconds of the second (warm) epoch on ``images`` images, running the notebook's code."""
+    from nbclient import NotebookClient
+
+    nb = truncated(path)
+    settings = {config.BENCH_ENV: str(images)}
+    if mixed_precision:
+        settings[config.MIXED_PRECISION_ENV] = "1"
+    os.environ.update(settings)
+    try:
+        NotebookClient(
+            nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+        ).execute()
+    finally:
+        for name in settings:
+            os.environ.pop(name, None)
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    history = json.loads(text.split(RESULT_MARKER, 1)[1])
+    return {"seconds": history[-1]["seconds"], "images": images}
+
+
+def measure_baseline(images: int, batch_size: int = 256) -> dict:
+    """The course's model trained the tutorial way: a per-image PIL -> ToTensor -> Normalize
+    pipeline (what ``torchvision.datasets.MNIST`` does), NCHW, batch 256, default threads."""
+    import torch
+    from PIL import Image
+    from torch import nn
+    from torchvision import transforms
+
+    from . import data
+
+    splits = data.load_splits(train_limit=images)
+    to_tensor = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
+    )
+
+    class PilMnist(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(splits.train_y)
+
+        def __getitem__(self, i):
+            return to_tensor(Image.fromarray(splits.train_x[i])), int(splits.train_y[i])
+
+    loader = torch.utils.data.DataLoader(PilMnist(), batch_size=batch_size, shuffle=True)
+    torch.manual_seed(config.SEED)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(9216, 128),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(128, 10),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    seconds = 0.0
+    for _ in range(2):  # the first epoch warms up
+        start = time.perf_counter()
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "images": images}
+
+
+def row(name: str, measured: dict, peak: float, baseline_seconds: float | None) -> dict:
+    images_per_second = measured["images"] / measured["seconds"]
+    flops = images_per_second * concepts.flops_per_image(training=True)
+    return {
+        "backend": name,
+        "images_per_second": images_per_second,
+        "seconds_per_60k_epoch": 60000 / images_per_second,
+        "gflops": flops / 1e9,
+        "percent_of_peak": 100 * flops / peak,
+        "speedup_vs_baseline": (
+            baseline_seconds / measured["seconds"] if baseline_seconds else None
+        ),
+    }
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| Backend | Images/s | s per 60k epoch | GFLOP/s | % of fp32 peak | vs baseline |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ratio = f"{r['speedup_vs_baseline']:.2f}×" if r["speedup_vs_baseline"] else "1.00×"
+        lines.append(
+            f"| {r['backend']} | {r['images_per_second']:,.0f} | {r['seconds_per_60k_epoch']:.0f} "
+            f"| {r['gflops']:.1f} | {r['percent_of_peak']:.0f}% | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=10240, help="training images per epoch")
+    parser.add_argument("notebooks", nargs="*", help="notebook names or prefixes (default: 01-06)")
+    args = parser.parse_args(argv)
+    if args.images < 1024:
+        parser.error("--images must be at least 1024 so that an epoch is long enough to time")
+    root = config.project_root()
+    names = args.notebooks or list(report.BACKEND_NOTEBOOKS)
+    paths = [
+        p
+        for p in sorted((root / "notebooks").glob("0[1-6]_*.ipynb"))
+        if any(p.stem.startswith(n) for n in names)
+    ]
+    peak, assumptions = peak_flops()
+    print(f"fp32 peak: {assumptions}")
+    print(f"training cost: {concepts.flops_per_image(training=True) / 1e6:.0f} MFLOP per image")
+    print(f"each run: 2 epochs on {args.images:,} images, the second one timed\n", flush=True)
+
+    baseline = measure_baseline(args.images)
+    print(f"{BASELINE}: {baseline['seconds']:.1f} s", flush=True)
+    rows = [row(BASELINE, baseline, peak, None)]
+    for path in paths:
+        measured = measure_notebook(path, args.images)
+        print(f"{path.stem}: {measured['seconds']:.1f} s", flush=True)
+        rows.append(row(path.stem, measured, peak, baseline["seconds"]))
+        if path.stem.startswith("03_"):
+            measured = measure_notebook(path, args.images, mixed_precision=True)
+            print(f"{path.stem} + bf16 autocast: {measured['seconds']:.1f} s", flush=True)
+            rows.append(row(f"{path.stem} + bf16 autocast", measured, peak, baseline["seconds"]))
+    print("\n" + table(rows))
+    record = {
+        "device": config.device_description("cpu"),
+        "peak_gflops": peak / 1e9,
+        "peak_assumptions": assumptions,
+        "images": args.images,
+        "rows": rows,
+    }
+    path = report.write_text_atomic(
+        root / "results" / "bench.json", json.dumps(record, indent=2) + "\n"
+    )
+    print(f"\nwrote {path.relative_to(root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,92 @@
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from shared import course, report
+
+from .conftest import ROOT
+from .test_report import sample_results
+
+
+def make_course(tmp_path, *cells_per_notebook):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "pyproject.toml").write_text("")
+    start, end = course._markers("syllabus")
+    results_start, results_end = course._markers("results-table")
+    (tmp_path / "README.md").write_text(
+        f"# Course\n{start}\nold\n{end}\n\n{results_start}\nold\n{results_end}\nthe end\n"
+    )
+    paths = []
+    for number, cells in enumerate(cells_per_notebook):
+        nb = new_notebook(cells=[new_markdown_cell("# title"), *map(new_code_cell, cells)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        path = tmp_path / "notebooks" / f"{number:02d}_demo.ipynb"
+        nbformat.write(nb, path)
+        paths.append(path)
+    return paths
+
+
+def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys):
+    paths = make_course(
+        tmp_path, ["print(6 * 7)"], ["import os; print(os.environ['FORCE_CNN_FAST'])"]
+    )
+    assert course.run(tmp_path) == 0
+    first = nbformat.read(paths[0], as_version=4)
+    assert first.cells[1].outputs[0]["text"] == "42\n"
+    assert nbformat.read(paths[1], as_version=4).cells[1].outputs[0]["text"] == "0\n"
+    out = capsys.readouterr().out
+    assert "[1/2] 00_demo.ipynb" in out and "Wall time per notebook" in out
+    timings = json.loads((tmp_path / course.TIMINGS).read_text())
+    assert set(timings["seconds"]) == {"00_demo.ipynb", "01_demo.ipynb"}
+    readme = (tmp_path / "README.md").read_text()
+    assert "[00_demo](notebooks/00_demo.ipynb)" in readme and "No results yet" in readme
+    assert course.readme_is_current(tmp_path)
+    # a second run knows how long the rest will take
+    assert course.run(tmp_path, ["01"]) == 0
+    assert "left)" in capsys.readouterr().out
+
+
+def test_failing_notebook_stops_the_run_and_stays_untouched(tmp_path, capsys):
+    paths = make_course(tmp_path, ["x = 1", "raise ValueError('broken on purpose')"], ["print(1)"])
+    before = paths[0].read_text()
+    assert course.run(tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "00_demo.ipynb failed in cell 3" in err and "broken on purpose" in err
+    assert paths[0].read_text() == before
+    assert nbformat.read(paths[1], as_version=4).cells[1].outputs == []
+
+
+def test_notebook_selection(tmp_path):
+    make_course(tmp_path, ["1"], ["2"])
+    assert [p.name for p in course.notebooks(tmp_path, ["01"])] == ["01_demo.ipynb"]
+    with pytest.raises(SystemExit, match="No notebook"):
+        course.notebooks(tmp_path, ["99"])
+
+
+def test_results_table_from_json(tmp_path):
+    report.write_results(tmp_path / "03_pytorch_sequential.json", sample_results())
+    table = course.results_table(tmp_path)
+    assert "| PyTorch (nn.Sequential) | 99.00% | 97.00% | 1 | 40 s | 1,500 | CPU |" in table
+
+
+def test_readme_without_markers_is_an_error(tmp_path):
+    make_course(tmp_path, ["1"])
+    (tmp_path / "README.md").write_text("no markers")
+    with pytest.raises(ValueError, match="lacks the markers"):
+        course.render_readme(tmp_path)
+
+
+def test_main_commands(tmp_path, monkeypatch, capsys):
+    make_course(tmp_path, ["1"])
+    monkeypatch.chdir(tmp_path)
+    assert course.main(["check-readme"]) == 1
+    assert "stale" in capsys.readouterr().err
+    assert course.main(["readme"]) == 0
+    assert course.main(["check-readme"]) == 0
+    assert course.main([]) == 2
+
+
+def test_committed_readme_tables_are_current():
+    assert course.readme_is_current(ROOT), "README tables are stale: run `make readme`"

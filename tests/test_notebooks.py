@@ -1,0 +1,132 @@
+"""Structure checks of the committed notebooks: what a reader sees on GitHub and Colab."""
+
+import json
+import re
+
+import pytest
+
+from shared import config, report
+
+from .conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+BACKENDS = [nb for nb in NOTEBOOKS if nb.name[:2] in {"01", "02", "03", "04", "05", "06"}]
+MACHINE_PATHS = re.compile(r"(/work/|/home/|/root/|/Users/|/tmp/|site-packages|[A-Z]:\\\\)")
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def sources(nb, kind):
+    return ["".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == kind]
+
+
+def output_text(cell):
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")))
+        for mime, value in output.get("data", {}).items():
+            if mime.startswith("text/"):
+                parts.append("".join(value))
+        parts.extend(output.get("traceback", []))
+    return "\n".join(parts)
+
+
+def headings(nb):
+    return [
+        line
+        for text in sources(nb, "markdown")
+        for line in text.splitlines()
+        if line.startswith("## ")
+    ]
+
+
+def test_the_course_is_complete():
+    numbers = [nb.name[:2] for nb in NOTEBOOKS]
+    assert numbers == ["00", "01", "02", "03", "04", "05", "06", "07"], numbers
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_was_executed_top_to_bottom_cleanly(path):
+    nb = load(path)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in code_cells]
+    assert counts == list(range(1, len(code_cells) + 1)), f"execution counts {counts}"
+    for cell in code_cells:
+        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+        assert not errors, f"cell {cell['execution_count']} stored an error"
+        text = output_text(cell)
+        assert not MACHINE_PATHS.search(text), f"machine path in cell {cell['execution_count']}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_colab_badge_and_setup_cell(path):
+    nb = load(path)
+    first = "".join(nb["cells"][0]["source"])
+    assert first.startswith("# "), "a notebook opens with its title"
+    badge = (
+        f"https://colab.research.google.com/github/{config.GITHUB_SLUG}/blob/"
+        f"{config.GITHUB_BRANCH}/notebooks/{path.name}"
+    )
+    assert badge in first, "the Colab badge must point at this notebook"
+    setup = "".join(nb["cells"][1]["source"])
+    assert 'if "google.colab" in sys.modules' in setup
+    assert f"git+https://github.com/{config.GITHUB_SLUG}" in setup
+    assert not re.search(r"\b(torch|tensorflow|keras)\b", setup), "never re-pin Colab's frameworks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_uses_shared_and_has_exercises(path):
+    nb = load(path)
+    code = "\n".join(sources(nb, "code"))
+    assert re.search(r"^(from shared import|import shared)", code, re.M)
+    assert "## Exercises" in headings(nb)
+    exercises = "".join(sources(nb, "markdown")).split("## Exercises", 1)[1]
+    assert 3 <= len(re.findall(r"^\d\. ", exercises, re.M)) <= 5
+    assert "Hint" in exercises
+
+
+def test_backend_notebooks_share_one_outline():
+    outlines = {nb.name: headings(load(nb)) for nb in BACKENDS}
+    expected = [
+        "## Setup",
+        "## Data",
+        "## Model",
+        "## Train",
+        "## Evaluate",
+        "## Save results",
+        "## Save and reload",
+    ]
+    for name, outline in outlines.items():
+        assert outline[: len(expected)] == expected, name
+        assert outline[len(expected)].startswith("## What "), name
+        assert outline[-1] == "## Exercises", name
+        assert len(outline) == len(expected) + 2, name
+
+
+@pytest.mark.parametrize("path", BACKENDS, ids=lambda p: p.stem)
+def test_backend_notebook_checks_what_must_not_change(path):
+    nb = load(path)
+    code = sources(nb, "code")
+    checked = [c for c in code if c.startswith("# NBVAL_CHECK_OUTPUT")]
+    assert len(checked) >= 3
+    joined = "\n".join(code)
+    assert "assert parameters == 1_199_882" in joined
+    assert "config.accuracy_floor()" in joined
+    assert any("model" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
+
+
+@pytest.mark.parametrize("path", BACKENDS, ids=lambda p: p.stem)
+def test_committed_results_come_from_a_full_run(path):
+    results = report.read_results(ROOT / "results" / f"{path.stem}.json")
+    assert results["mode"] == "full"
+    assert results["notebook"] == path.stem
+    assert results["recipe"] == config.FULL_RECIPE.to_dict()
+    assert results["split"]["train_size"] == 60000 and results["split"]["test_size"] == 8000
+    assert len(results["history"]) == config.FULL_RECIPE.epochs
+    assert results["parameters"] == 1_199_882
+    # the accuracy the committed notebook printed is the one stored
+    printed = "\n".join(output_text(c) for c in load(path)["cells"] if c["cell_type"] == "code")
+    assert f"test accuracy {100 * results['test_accuracy']:.2f}%" in printed
