@@ -43,6 +43,7 @@ class Recipe:
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-7
     weight_decay: float = 0.0
+    max_shift: int = 2  # augmentation: random shifts of up to 2 pixels, new every epoch
     pixel_mean: float = 0.1307  # of the 60,000 training images, pixels scaled to [0, 1]
     pixel_std: float = 0.3081
     train_limit: int | None = None  # fast mode trains on the first N images only

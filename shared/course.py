@@ -178,7 +178,26 @@ def syllabus_table(root: Path) -> str:
     return header + "\n" + "\n".join(rows)
 
 
-TABLES = {"syllabus": syllabus_table, "results-table": lambda root: results_table(root / "results")}
+def bench_table(root: Path) -> str:
+    """The last ``make bench`` measurement (``results/bench.json``) as a Markdown table."""
+    from . import bench
+
+    path = root / "results" / "bench.json"
+    if not path.is_file():
+        return "_Not measured yet: run `make bench`._"
+    record = json.loads(path.read_text())
+    return (
+        f"{bench.table(record['rows'])}\n\n"
+        f"Measured on {record['device']}, {record['images']:,} images per epoch. "
+        f"Peak: {record['peak_assumptions']}."
+    )
+
+
+TABLES = {
+    "syllabus": syllabus_table,
+    "results-table": lambda root: results_table(root / "results"),
+    "bench-table": bench_table,
+}
 
 
 def _replace_block(text: str, name: str, body: str) -> str:

@@ -309,6 +309,30 @@ def load_splits(train_limit: int | None = None, folder: str | Path | None = None
     )
 
 
+def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by its own random whole-pixel offset in [-max_shift, max_shift] along
+    both axes, the uncovered border filled with background (0). A new draw every call: the
+    training set looks slightly different every epoch, which makes memorising it harder."""
+    images = np.asarray(images)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            f"random_shift expects uint8 images (N, H, W), got {images.dtype} {images.shape}."
+        )
+    if not isinstance(max_shift, int) or not 0 <= max_shift < min(images.shape[1:]):
+        raise ValueError(
+            f"max_shift must be a whole number of pixels from 0 to "
+            f"{min(images.shape[1:]) - 1}, got {max_shift!r}."
+        )
+    if max_shift == 0:
+        return images.copy()
+    count, height, width = images.shape
+    padded = np.pad(images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    dy, dx = rng.integers(0, 2 * max_shift + 1, size=(2, count))
+    rows = dy[:, None, None] + np.arange(height)[None, :, None]
+    cols = dx[:, None, None] + np.arange(width)[None, None, :]
+    return padded[np.arange(count)[:, None, None], rows, cols]
+
+
 def normalize(
     images: np.ndarray, recipe: config.Recipe = config.FULL_RECIPE, channels_last: bool = True
 ) -> np.ndarray:

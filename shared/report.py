@@ -133,7 +133,12 @@ def diagnose(
         advice = "Try more data, augmentation or stronger regularisation (dropout, weight decay)."
     else:
         verdict = "good fit: low bias and low variance"
-        advice = "Both gaps are within tolerance; more gains need a better architecture or data."
+        if variance > avoidable_bias:
+            advice = "Both gaps are small; the larger one is variance, so more data, augmentation "
+            advice += "or regularisation would help most."
+        else:
+            advice = "Both gaps are small; the larger one is bias, so a bigger model or longer "
+            advice += "training would help most."
     return Diagnosis(train_error, dev_error, bayes_error, avoidable_bias, variance, verdict, advice)
 
 

@@ -27,5 +27,6 @@ def _no_mode_leak(monkeypatch):
     """Each test starts in the mode it asks for, whatever the shell exported."""
     monkeypatch.delenv("FORCE_CNN_FAST", raising=False)
     monkeypatch.delenv("FORCE_CNN_RESULTS_DIR", raising=False)
+    monkeypatch.delenv("FORCE_CNN_BENCH_IMAGES", raising=False)
     yield
     os.environ.pop("PYTHONHASHSEED", None)

@@ -112,3 +112,26 @@ def test_paths_follow_mode(monkeypatch, tmp_path):
     assert config.results_dir() == tmp_path
     monkeypatch.chdir(tmp_path)
     assert config.project_root() == tmp_path.resolve()
+
+
+def test_mixed_precision_is_an_opt_in(monkeypatch):
+    monkeypatch.delenv(config.MIXED_PRECISION_ENV, raising=False)
+    assert config.mixed_precision() is False
+    monkeypatch.setenv(config.MIXED_PRECISION_ENV, "1")
+    assert config.mixed_precision() is True
+
+
+def test_bench_mode(monkeypatch):
+    monkeypatch.setenv(config.BENCH_ENV, "2048")
+    assert config.mode() == "bench"
+    assert config.recipe().epochs == 2 and config.recipe().train_limit == 2048
+    assert config.results_dir().name == "bench-results"
+    monkeypatch.setenv(config.BENCH_ENV, "lots")
+    with pytest.raises(ValueError, match="positive number"):
+        config.bench_images()
+
+
+def test_accuracy_floor_depends_on_mode(monkeypatch):
+    assert config.accuracy_floor() == 0.99
+    monkeypatch.setenv(config.FAST_ENV, "1")
+    assert config.accuracy_floor() == 0.5

@@ -232,3 +232,29 @@ def test_normalize(mnist_dir):
     assert data.normalize(train_x[:3], channels_last=False).shape == (3, 1, 28, 28)
     with pytest.raises(ValueError, match="uint8"):
         data.normalize(train_x[:3].astype(np.float32))
+
+
+def test_random_shift_moves_each_image_by_a_bounded_offset():
+    image = np.zeros((5, 9, 9), np.uint8)
+    image[:, 4, 4] = 200
+    shifted = data.random_shift(image, 2, np.random.default_rng(1))
+    assert shifted.shape == image.shape and shifted.dtype == np.uint8
+    for moved in shifted:
+        (row,), (col,) = np.nonzero(moved)
+        assert abs(row - 4) <= 2 and abs(col - 4) <= 2 and moved[row, col] == 200
+    offsets = {
+        tuple(np.argwhere(m)[0])
+        for m in data.random_shift(np.repeat(image, 40, 0), 2, np.random.default_rng(2))
+    }
+    assert len(offsets) == 25  # every offset in [-2, 2] x [-2, 2] turns up
+
+
+def test_random_shift_is_repeatable_and_validates():
+    images = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4)
+    first = data.random_shift(images, 1, np.random.default_rng(0))
+    assert np.array_equal(first, data.random_shift(images, 1, np.random.default_rng(0)))
+    assert np.array_equal(data.random_shift(images, 0, np.random.default_rng(0)), images)
+    with pytest.raises(ValueError, match="uint8"):
+        data.random_shift(images.astype(float), 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="max_shift"):
+        data.random_shift(images, 4, np.random.default_rng(0))

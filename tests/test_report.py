@@ -240,3 +240,8 @@ def test_collect_and_save_results(tmp_path, monkeypatch):
     path = report.save_results(results)
     assert path == tmp_path / "03_pytorch_sequential.json"
     assert report.read_results(path)["split"]["train_size"] == 60000
+
+
+def test_good_fit_says_which_gap_is_larger():
+    assert "variance" in report.diagnose(0.002, 0.009).advice
+    assert "bias" in report.diagnose(0.009, 0.01).advice

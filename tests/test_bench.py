@@ -1,0 +1,93 @@
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from shared import bench, config
+
+
+def test_peak_flops_states_its_assumptions():
+    peak, assumptions = bench.peak_flops()
+    assert peak > 1e9
+    assert "cores" in assumptions and "FMA" in assumptions and "GFLOP/s" in assumptions
+
+
+def write_notebook(path, *cells, tags=("train",)):
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    nb.cells[-1].metadata["tags"] = list(tags)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_truncated_keeps_cells_up_to_the_training_cell(tmp_path):
+    path = write_notebook(tmp_path / "01_x.ipynb", "a = 1", "history = [1]")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(new_code_cell("raise SystemExit('evaluation is not benchmarked')"))
+    nbformat.write(nb, path)
+    cut = bench.truncated(path)
+    assert [c.source for c in cut.cells][:2] == ["a = 1", "history = [1]"]
+    assert bench.RESULT_MARKER in cut.cells[-1].source and len(cut.cells) == 3
+
+
+def test_truncated_needs_a_training_cell(tmp_path):
+    path = write_notebook(tmp_path / "01_x.ipynb", "a = 1", tags=())
+    with pytest.raises(ValueError, match="no cell tagged 'train'"):
+        bench.truncated(path)
+
+
+def test_measure_notebook_runs_the_notebook_in_bench_mode(tmp_path):
+    path = write_notebook(
+        tmp_path / "03_x.ipynb",
+        "from shared import config\n"
+        "recipe = config.recipe()\n"
+        "history = [dict(seconds=float(recipe.train_limit + recipe.epochs)),"
+        " dict(seconds=float(config.mixed_precision()))]",
+    )
+    assert bench.measure_notebook(path, 2048) == {"seconds": 0.0, "images": 2048}
+    assert bench.measure_notebook(path, 2048, mixed_precision=True)["seconds"] == 1.0
+    assert config.BENCH_ENV not in __import__("os").environ
+
+
+def test_rows_and_table():
+    peak = 100e9
+    baseline = bench.row(bench.BASELINE, {"seconds": 20.0, "images": 1000}, peak, None)
+    fast = bench.row("03", {"seconds": 10.0, "images": 1000}, peak, 20.0)
+    assert fast["images_per_second"] == 100 and fast["seconds_per_60k_epoch"] == 600
+    assert fast["speedup_vs_baseline"] == 2.0
+    assert fast["percent_of_peak"] == pytest.approx(100 * 100 * 71_954_688 / peak)
+    text = bench.table([baseline, fast])
+    assert "| 03 | 100 | 600 | 7.2 | 7% | 2.00× |" in text
+
+
+def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, capsys):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "pyproject.toml").write_text("")
+    for name in ("01_keras_sequential", "03_pytorch_sequential"):
+        write_notebook(tmp_path / "notebooks" / f"{name}.ipynb", "history = []")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        bench, "measure_baseline", lambda images: {"seconds": 4.0, "images": images}
+    )
+    monkeypatch.setattr(
+        bench,
+        "measure_notebook",
+        lambda path, images, mixed_precision=False: {
+            "seconds": 4.0 if mixed_precision else 2.0,
+            "images": images,
+        },
+    )
+    assert bench.main(["--images", "2048"]) == 0
+    record = json.loads((tmp_path / "results" / "bench.json").read_text())
+    names = [r["backend"] for r in record["rows"]]
+    assert names == [
+        bench.BASELINE,
+        "01_keras_sequential",
+        "03_pytorch_sequential",
+        "03_pytorch_sequential + bf16 autocast",
+    ]
+    assert record["rows"][1]["speedup_vs_baseline"] == 2.0
+    assert "fp32 peak" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench.main(["--images", "10"])
