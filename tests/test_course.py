@@ -13,11 +13,8 @@ from .test_report import sample_results
 def make_course(tmp_path, *cells_per_notebook):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "pyproject.toml").write_text("")
-    start, end = course._markers("syllabus")
-    results_start, results_end = course._markers("results-table")
-    (tmp_path / "README.md").write_text(
-        f"# Course\n{start}\nold\n{end}\n\n{results_start}\nold\n{results_end}\nthe end\n"
-    )
+    blocks = [f"{start}\nold\n{end}\n" for start, end in map(course._markers, course.TABLES)]
+    (tmp_path / "README.md").write_text("# Course\n" + "\n".join(blocks) + "the end\n")
     paths = []
     for number, cells in enumerate(cells_per_notebook):
         nb = new_notebook(cells=[new_markdown_cell("# title"), *map(new_code_cell, cells)])
@@ -42,6 +39,7 @@ def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys):
     assert set(timings["seconds"]) == {"00_demo.ipynb", "01_demo.ipynb"}
     readme = (tmp_path / "README.md").read_text()
     assert "[00_demo](notebooks/00_demo.ipynb)" in readme and "No results yet" in readme
+    assert "Not measured yet: run `make bench`" in readme
     assert course.readme_is_current(tmp_path)
     # a second run knows how long the rest will take
     assert course.run(tmp_path, ["01"]) == 0
@@ -90,3 +88,15 @@ def test_main_commands(tmp_path, monkeypatch, capsys):
 
 def test_committed_readme_tables_are_current():
     assert course.readme_is_current(ROOT), "README tables are stale: run `make readme`"
+
+
+def test_bench_table_from_json(tmp_path):
+    from shared import bench
+
+    make_course(tmp_path, ["1"])
+    rows = [bench.row("03", {"seconds": 10.0, "images": 1000}, 100e9, 20.0)]
+    record = {"device": "CPU", "images": 1000, "peak_assumptions": "2 cores", "rows": rows}
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "bench.json").write_text(json.dumps(record))
+    table = course.bench_table(tmp_path)
+    assert "| 03 | 100 | 600 |" in table and "Peak: 2 cores." in table
