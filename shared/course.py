@@ -1,8 +1,8 @@
-"""Run the whole course and keep the README's results table in step with ``results/``.
+"""Run the whole course and keep the README's generated tables in step with ``results/``.
 
 python -m shared.course run [NAME ...]   execute notebooks in full mode, in reading order
-python -m shared.course readme           rewrite the README's results table
-python -m shared.course check-readme     exit 1 when the README's table is stale
+python -m shared.course readme           rewrite the README's syllabus, results and bench tables
+python -m shared.course check-readme     exit 1 when any of those tables is stale
 """
 
 from __future__ import annotations
