@@ -3,13 +3,14 @@
 #   make test   lint, unit tests and the notebooks in fast mode under nbval
 #   make lab    open JupyterLab on notebooks/
 #   make bench  measure training speed of every backend
+#   make levers measure each speed lever the notebooks teach, lever off against on
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit notebooks lab bench readme clean
+.PHONY: run test lint unit notebooks lab bench levers readme clean
 
 # Re-installs only when the requirements or the package description change.
 $(STAMP): requirements.txt pyproject.toml
@@ -39,6 +40,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m shared.bench
+
+levers: $(STAMP)
+	$(BIN)/python -m shared.levers
 
 readme: $(STAMP)
 	$(BIN)/python -m shared.course readme

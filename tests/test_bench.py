@@ -43,22 +43,38 @@ def test_measure_notebook_runs_the_notebook_in_bench_mode(tmp_path):
         "from shared import config\n"
         "recipe = config.recipe()\n"
         "history = [dict(seconds=float(recipe.train_limit + recipe.epochs)),"
-        " dict(seconds=float(config.mixed_precision()))]",
+        " dict(seconds=float(config.mixed_precision()), val_accuracy=0.5)]",
     )
-    assert bench.measure_notebook(path, 2048) == {"seconds": 0.0, "images": 2048}
+    measured = bench.measure_notebook(path, 2048)
+    assert measured == {"seconds": 0.0, "images": 2048, "val_accuracy": 0.5}
     assert bench.measure_notebook(path, 2048, mixed_precision=True)["seconds"] == 1.0
     assert config.BENCH_ENV not in __import__("os").environ
 
 
 def test_rows_and_table():
-    peak = 100e9
-    baseline = bench.row(bench.BASELINE, {"seconds": 20.0, "images": 1000}, peak, None)
-    fast = bench.row("03", {"seconds": 10.0, "images": 1000}, peak, 20.0)
+    peak, matmul = 100e9, 50e9
+    baseline = bench.row(bench.BASELINE, {"seconds": 20.0, "images": 1000}, peak, matmul, None)
+    fast = bench.row(
+        "03", {"seconds": 10.0, "images": 1000, "val_accuracy": 0.9876}, peak, matmul, 20.0
+    )
     assert fast["images_per_second"] == 100 and fast["seconds_per_60k_epoch"] == 600
     assert fast["speedup_vs_baseline"] == 2.0
     assert fast["percent_of_peak"] == pytest.approx(100 * 100 * 71_954_688 / peak)
+    assert fast["percent_of_matmul"] == pytest.approx(2 * fast["percent_of_peak"])
     text = bench.table([baseline, fast])
-    assert "| 03 | 100 | 600 | 7.2 | 7% | 2.00× |" in text
+    assert "| 03 | 100 | 600 | 7.2 | 7% | 14% | 2.00× | 98.76% |" in text
+    assert text.splitlines()[2].endswith("| 1.00× | – |")
+
+
+def test_fastest_skips_the_warm_up_epoch():
+    assert bench.fastest([9.0, 3.0, 2.0, 4.0]) == 2.0
+    assert bench.fastest([1.0, 3.0]) == 3.0
+    with pytest.raises(ValueError, match="warm-up epoch and a timed one"):
+        bench.fastest([1.0])
+
+
+def test_measure_matmul_gives_a_plausible_rate():
+    assert 1e8 < bench.measure_matmul(size=128, windows=1, seconds=0.05) < 1e14
 
 
 def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, capsys):
@@ -70,12 +86,14 @@ def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, caps
     monkeypatch.setattr(
         bench, "measure_baseline", lambda images: {"seconds": 4.0, "images": images}
     )
+    monkeypatch.setattr(bench, "measure_matmul", lambda: 100e9)
     monkeypatch.setattr(
         bench,
         "measure_notebook",
         lambda path, images, mixed_precision=False: {
             "seconds": 4.0 if mixed_precision else 2.0,
             "images": images,
+            "val_accuracy": 0.9,
         },
     )
     assert bench.main(["--images", "2048"]) == 0

@@ -124,7 +124,7 @@ def test_mixed_precision_is_an_opt_in(monkeypatch):
 def test_bench_mode(monkeypatch):
     monkeypatch.setenv(config.BENCH_ENV, "2048")
     assert config.mode() == "bench"
-    assert config.recipe().epochs == 2 and config.recipe().train_limit == 2048
+    assert config.recipe().epochs == config.BENCH_EPOCHS and config.recipe().train_limit == 2048
     assert config.results_dir().name == "bench-results"
     monkeypatch.setenv(config.BENCH_ENV, "lots")
     with pytest.raises(ValueError, match="positive number"):

@@ -94,9 +94,17 @@ def test_bench_table_from_json(tmp_path):
     from shared import bench
 
     make_course(tmp_path, ["1"])
-    rows = [bench.row("03", {"seconds": 10.0, "images": 1000}, 100e9, 20.0)]
-    record = {"device": "CPU", "images": 1000, "peak_assumptions": "2 cores", "rows": rows}
+    rows = [bench.row("03", {"seconds": 10.0, "images": 1000}, 100e9, 120e9, 20.0)]
+    record = {
+        "device": "CPU",
+        "images": 1000,
+        "epochs": 4,
+        "peak_assumptions": "2 cores",
+        "matmul_gflops": 120.0,
+        "rows": rows,
+    }
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "bench.json").write_text(json.dumps(record))
     table = course.bench_table(tmp_path)
     assert "| 03 | 100 | 600 |" in table and "Peak: 2 cores." in table
+    assert "4 epochs of 1,000 images" in table and "reached 120 GFLOP/s" in table

@@ -1,0 +1,168 @@
+"""``python -m shared.levers``: the measured effect of each speed lever the notebooks teach.
+
+Each lever is an A/B pair: the course model's training step with the lever off and with it on,
+on random data of MNIST's shape. The two run in alternating rounds and each keeps its fastest
+round, because on a shared machine the speed drifts from minute to minute and alternating
+exposes both sides to the same drift. ``make bench`` measures the notebooks themselves; this
+explains where their speed comes from.
+
+    python -m shared.levers [--steps N] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from . import config
+
+BATCH = 128
+
+
+def ab_seconds(
+    off: Callable[[], object], on: Callable[[], object], steps: int, rounds: int
+) -> tuple[float, float]:
+    """Seconds per call of ``off`` and of ``on``: each called ``steps`` times per round, rounds
+    alternating, the fastest round counting. Both get one untimed warm-up call first."""
+    if steps < 1 or rounds < 1:
+        raise ValueError(f"steps and rounds must be at least 1, got {steps} and {rounds}")
+    best = {"off": float("inf"), "on": float("inf")}
+    for step in (off, on):
+        step()
+    for _ in range(rounds):
+        for name, step in (("off", off), ("on", on)):
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            best[name] = min(best[name], (time.perf_counter() - start) / steps)
+    return best["off"], best["on"]
+
+
+def torch_training_step(memory_format_name: str = "channels_last", compiled: bool = False):
+    """One PyTorch training step of the course model on a fixed random batch, as a function."""
+    import torch
+    import torch.nn.functional as F
+
+    from .bench import torch_course_model
+
+    memory_format = getattr(torch, memory_format_name)
+    torch.manual_seed(config.SEED)
+    model = torch_course_model().to(memory_format=memory_format)
+    forward = torch.compile(model) if compiled else model
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(BATCH, 1, 28, 28).contiguous(memory_format=memory_format)
+    y = torch.randint(0, 10, (BATCH,))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(forward(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
+def torch_channels_last(steps: int, rounds: int) -> tuple[float, float]:
+    """PyTorch training step in the default NCHW layout, then in ``channels_last``."""
+    off, on = torch_training_step("contiguous_format"), torch_training_step("channels_last")
+    return ab_seconds(off, on, steps, rounds)
+
+
+def torch_compile(steps: int, rounds: int) -> tuple[float, float]:
+    """PyTorch training step (``channels_last``) run eagerly, then through ``torch.compile``.
+    The compilation itself happens in the untimed warm-up call."""
+    return ab_seconds(torch_training_step(), torch_training_step(compiled=True), steps, rounds)
+
+
+def tensorflow_function(steps: int, rounds: int) -> tuple[float, float]:
+    """Raw TensorFlow training step run eagerly, op by op, then traced by ``tf.function``."""
+    import tensorflow as tf
+
+    model = tf.keras.Sequential(keras_course_layers())
+    model.build((None, 28, 28, 1))
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+    x = tf.random.normal([BATCH, 28, 28, 1])
+    y = tf.random.uniform([BATCH], maxval=10, dtype=tf.int32)
+
+    def step():
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            )
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+        return loss
+
+    traced = tf.function(step)
+    return ab_seconds(lambda: step().numpy(), lambda: traced().numpy(), steps, rounds)
+
+
+def keras_xla(steps: int, rounds: int) -> tuple[float, float]:
+    """Keras ``train_on_batch`` compiled without XLA (the default on CPU), then with
+    ``jit_compile=True``."""
+    import keras
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(BATCH, 28, 28, 1)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 10, BATCH)
+
+    def training_step(jit_compile):
+        model = keras.Sequential([keras.Input((28, 28, 1)), *keras_course_layers()])
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit_compile,
+        )
+        return lambda: model.train_on_batch(x, y)
+
+    return ab_seconds(training_step(False), training_step(True), steps, rounds)
+
+
+def keras_course_layers() -> list:
+    from keras import layers
+
+    return [
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.5),
+        layers.Dense(10),
+    ]
+
+
+LEVERS = {
+    "PyTorch: NCHW -> channels_last (notebooks 03, 04, 06)": torch_channels_last,
+    "PyTorch on CPU: eager -> torch.compile (notebooks 03, 04)": torch_compile,
+    "TensorFlow: eager -> tf.function (notebook 05)": tensorflow_function,
+    "Keras on CPU: no XLA -> jit_compile=True (notebooks 01, 02)": keras_xla,
+}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20, help="training steps per round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side")
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.rounds < 1:
+        parser.error("--steps and --rounds must be at least 1")
+    print(
+        f"batch {BATCH}; seconds per 60,000-image epoch, fastest of {args.rounds} rounds of "
+        f"{args.steps} steps\n\n| Lever | Off | On | Speed-up |\n|---|---:|---:|---:|",
+        flush=True,
+    )
+    for name, measure in LEVERS.items():
+        off, on = measure(args.steps, args.rounds)
+        epoch = 60000 / BATCH
+        print(
+            f"| {name} | {off * epoch:.0f} s | {on * epoch:.0f} s | {off / on:.2f}× |", flush=True
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,26 @@
+import pytest
+
+from shared import levers
+
+
+def test_ab_seconds_alternates_and_keeps_the_fastest_round():
+    calls = []
+    off, on = levers.ab_seconds(lambda: calls.append("off"), lambda: calls.append("on"), 2, 2)
+    assert calls == ["off", "on", "off", "off", "on", "on", "off", "off", "on", "on"]
+    assert 0 <= off < 1 and 0 <= on < 1
+    with pytest.raises(ValueError, match="at least 1"):
+        levers.ab_seconds(print, print, 0, 1)
+
+
+def test_torch_channels_last_times_both_layouts():
+    off, on = levers.torch_channels_last(steps=1, rounds=1)
+    assert off > 0 and on > 0
+
+
+def test_main_prints_one_row_per_lever(monkeypatch, capsys):
+    monkeypatch.setattr(levers, "LEVERS", {"lever A": lambda steps, rounds: (0.2, 0.1)})
+    assert levers.main(["--steps", "1", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| lever A | 94 s | 47 s | 2.00× |" in out
+    with pytest.raises(SystemExit):
+        levers.main(["--steps", "0"])
