@@ -195,10 +195,28 @@ def bench_table(root: Path) -> str:
     )
 
 
+def levers_table(root: Path) -> str:
+    """The last ``make levers`` measurement (``results/levers.json``) as a Markdown table."""
+    from . import levers
+
+    path = root / "results" / "levers.json"
+    if not path.is_file():
+        return "_Not measured yet: run `make levers`._"
+    record = json.loads(path.read_text())
+    return (
+        f"{levers.table(record['rows'])}\n\n"
+        f"Measured on {record['device']}: batches of {record['batch_size']}, lever off and on in "
+        f"{record['rounds']} alternating rounds of {record['steps']} steps, the fastest round "
+        "of each counting. The second convolution alone, forward and backward, took "
+        f"{record['second_convolution_seconds_per_epoch']:.0f} s per 60k epoch in the same run."
+    )
+
+
 TABLES = {
     "syllabus": syllabus_table,
     "results-table": lambda root: results_table(root / "results"),
     "bench-table": bench_table,
+    "levers-table": levers_table,
 }
 
 

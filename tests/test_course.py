@@ -40,6 +40,7 @@ def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys):
     readme = (tmp_path / "README.md").read_text()
     assert "[00_demo](notebooks/00_demo.ipynb)" in readme and "No results yet" in readme
     assert "Not measured yet: run `make bench`" in readme
+    assert "Not measured yet: run `make levers`" in readme
     assert course.readme_is_current(tmp_path)
     # a second run knows how long the rest will take
     assert course.run(tmp_path, ["01"]) == 0
@@ -108,3 +109,23 @@ def test_bench_table_from_json(tmp_path):
     table = course.bench_table(tmp_path)
     assert "| 03 | 100 | 600 |" in table and "Peak: 2 cores." in table
     assert "4 epochs of 1,000 images" in table and "reached 120 GFLOP/s" in table
+
+
+def test_levers_table_from_json(tmp_path):
+    from shared import levers
+
+    make_course(tmp_path, ["1"])
+    rows = [{"lever": "A", "off_seconds_per_epoch": 90, "on_seconds_per_epoch": 45, "speedup": 2}]
+    record = {
+        "device": "CPU",
+        "batch_size": 128,
+        "steps": 20,
+        "rounds": 3,
+        "rows": rows,
+        "second_convolution_seconds_per_epoch": 31.4,
+    }
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "levers.json").write_text(json.dumps(record))
+    table = course.levers_table(tmp_path)
+    assert table.startswith(levers.table(rows)) and "| A | 90 s | 45 s | 2.00× |" in table
+    assert "3 alternating rounds of 20 steps" in table and "took 31 s per 60k" in table

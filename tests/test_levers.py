@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from shared import levers
@@ -17,10 +19,19 @@ def test_torch_channels_last_times_both_layouts():
     assert off > 0 and on > 0
 
 
-def test_main_prints_one_row_per_lever(monkeypatch, capsys):
+def test_second_convolution_is_timed():
+    assert 0 < levers.second_convolution(steps=1, rounds=1) < 10
+
+
+def test_main_writes_a_row_per_lever(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(levers, "LEVERS", {"lever A": lambda steps, rounds: (0.2, 0.1)})
+    monkeypatch.setattr(levers, "second_convolution", lambda steps, rounds: 0.064)
     assert levers.main(["--steps", "1", "--rounds", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "| lever A | 94 s | 47 s | 2.00× |" in out
+    assert "| lever A | 94 s | 47 s | 2.00× |" in capsys.readouterr().out
+    record = json.loads((tmp_path / "results" / "levers.json").read_text())
+    assert record["rows"][0]["speedup"] == 2.0 and record["steps"] == 1
+    assert record["second_convolution_seconds_per_epoch"] == 30
     with pytest.raises(SystemExit):
         levers.main(["--steps", "0"])
