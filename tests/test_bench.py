@@ -83,20 +83,24 @@ def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, caps
     for name in ("01_keras_sequential", "03_pytorch_sequential"):
         write_notebook(tmp_path / "notebooks" / f"{name}.ipynb", "history = []")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(
-        bench, "measure_baseline", lambda images: {"seconds": 4.0, "images": images}
-    )
+    calls = []
+
+    def measure_baseline(images):
+        calls.append("baseline")
+        return {"seconds": 5.0 if calls.count("baseline") == 1 else 4.0, "images": images}
+
+    def measure_notebook(path, images, mixed_precision=False):
+        calls.append((path.stem, mixed_precision))
+        first_round = calls.count((path.stem, mixed_precision)) == 1
+        seconds = 4.0 if mixed_precision else 3.0 if first_round else 2.0
+        return {"seconds": seconds, "images": images, "val_accuracy": 0.9}
+
+    monkeypatch.setattr(bench, "measure_baseline", measure_baseline)
+    monkeypatch.setattr(bench, "measure_notebook", measure_notebook)
     monkeypatch.setattr(bench, "measure_matmul", lambda: 100e9)
-    monkeypatch.setattr(
-        bench,
-        "measure_notebook",
-        lambda path, images, mixed_precision=False: {
-            "seconds": 4.0 if mixed_precision else 2.0,
-            "images": images,
-            "val_accuracy": 0.9,
-        },
-    )
-    assert bench.main(["--images", "2048"]) == 0
+    assert bench.main(["--images", "2048", "--rounds", "2"]) == 0
+    assert calls.count(("03_pytorch_sequential", True)) == 1  # bfloat16 in the first round only
+    assert calls.count(("03_pytorch_sequential", False)) == 2 and calls.count("baseline") == 2
     record = json.loads((tmp_path / "results" / "bench.json").read_text())
     names = [r["backend"] for r in record["rows"]]
     assert names == [
@@ -105,7 +109,11 @@ def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, caps
         "03_pytorch_sequential",
         "03_pytorch_sequential + bf16 autocast",
     ]
-    assert record["rows"][1]["speedup_vs_baseline"] == 2.0
+    assert record["rows"][0]["seconds_per_60k_epoch"] == 60000 / (2048 / 4.0)
+    assert record["rows"][1]["speedup_vs_baseline"] == 2.0  # fastest rounds: 4 s against 2 s
+    assert record["rounds"] == 2 and record["matmul_gflops"] == 100
     assert "fp32 peak" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         bench.main(["--images", "10"])
+    with pytest.raises(SystemExit):
+        bench.main(["--rounds", "0"])
