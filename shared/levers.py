@@ -41,8 +41,14 @@ def ab_seconds(
     return best["off"], best["on"]
 
 
-def torch_training_step(memory_format_name: str = "channels_last", compiled: bool = False):
-    """One PyTorch training step of the course model on a fixed random batch, as a function."""
+def torch_training_step(
+    memory_format_name: str = "channels_last",
+    compiled: bool = False,
+    batch_size: int = BATCH,
+    next_batch: Callable[[], tuple] | None = None,
+):
+    """One PyTorch training step of the course model as a function: on a fixed random batch,
+    or on whatever ``next_batch()`` returns."""
     import torch
     import torch.nn.functional as F
 
@@ -53,15 +59,63 @@ def torch_training_step(memory_format_name: str = "channels_last", compiled: boo
     model = torch_course_model().to(memory_format=memory_format)
     forward = torch.compile(model) if compiled else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(BATCH, 1, 28, 28).contiguous(memory_format=memory_format)
-    y = torch.randint(0, 10, (BATCH,))
+    fixed = torch.randn(batch_size, 1, 28, 28), torch.randint(0, 10, (batch_size,))
 
     def step():
+        x, y = next_batch() if next_batch else fixed
         optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(forward(x), y).backward()
+        F.cross_entropy(forward(x.contiguous(memory_format=memory_format)), y).backward()
         optimizer.step()
 
     return step
+
+
+def torch_in_memory_batches(steps: int, rounds: int) -> tuple[float, float]:
+    """PyTorch training step fed by the tutorials' per-image PIL -> ``ToTensor`` ->
+    ``Normalize`` DataLoader, then by random slices of one normalised in-memory tensor."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from torchvision import transforms
+
+    from . import data
+
+    rng = np.random.default_rng(config.SEED)
+    digits = rng.integers(0, 256, (8 * BATCH, 28, 28), dtype=np.uint8)
+    labels = torch.from_numpy(rng.integers(0, 10, len(digits)))
+    to_tensor = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
+    )
+
+    class PilDigits(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(digits)
+
+        def __getitem__(self, i):
+            return to_tensor(Image.fromarray(digits[i])), labels[i]
+
+    def endless(loader):
+        while True:
+            yield from loader
+
+    loaded = endless(torch.utils.data.DataLoader(PilDigits(), batch_size=BATCH, shuffle=True))
+    images = torch.from_numpy(data.normalize(digits, channels_last=False))
+
+    def sliced():
+        index = torch.randint(len(digits), (BATCH,))
+        return images[index], labels[index]
+
+    off = torch_training_step(next_batch=lambda: next(loaded))
+    return ab_seconds(off, torch_training_step(next_batch=sliced), steps, rounds)
+
+
+def torch_batch_size(steps: int, rounds: int) -> tuple[float, float]:
+    """PyTorch training step on batches of 256, then of 128 (the recipe's), both given as
+    seconds per 128 images so that they compare per image."""
+    off, on = ab_seconds(
+        torch_training_step(batch_size=2 * BATCH), torch_training_step(), steps, rounds
+    )
+    return off / 2, on
 
 
 def torch_channels_last(steps: int, rounds: int) -> tuple[float, float]:
@@ -156,6 +210,10 @@ def keras_course_layers() -> list:
 
 
 LEVERS = {
+    "PyTorch: per-image ToTensor DataLoader -> in-memory slices (03, 04, 06)": (
+        torch_in_memory_batches
+    ),
+    "PyTorch: batch 256 -> 128, time per image (all notebooks use 128)": torch_batch_size,
     "PyTorch: NCHW -> channels_last (notebooks 03, 04, 06)": torch_channels_last,
     "PyTorch on CPU: eager -> torch.compile (notebooks 03, 04)": torch_compile,
     "TensorFlow: eager -> tf.function (notebook 05)": tensorflow_function,

@@ -14,8 +14,12 @@ def test_ab_seconds_alternates_and_keeps_the_fastest_round():
         levers.ab_seconds(print, print, 0, 1)
 
 
-def test_torch_channels_last_times_both_layouts():
-    off, on = levers.torch_channels_last(steps=1, rounds=1)
+@pytest.mark.parametrize(
+    "lever",
+    [levers.torch_channels_last, levers.torch_in_memory_batches, levers.torch_batch_size],
+)
+def test_torch_levers_time_both_sides(lever):
+    off, on = lever(steps=1, rounds=1)
     assert off > 0 and on > 0
 
 
