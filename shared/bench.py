@@ -6,10 +6,10 @@ its training cell (the one tagged ``train``), in a fresh kernel, with the recipe
 (graph tracing, allocator, caches); of the timed ones the fastest counts, as ``timeit`` does,
 because on a shared machine the other ones measure the neighbours too. The neighbours' load
 comes in phases that last minutes, so the whole sequence runs ``--rounds`` times and each
-backend keeps its fastest round. An epoch's time includes
-the 2,000-image validation pass, as the notebooks' own seconds per epoch do. A plain PyTorch
-baseline, written the way most tutorials write it, runs in the same session for a side-by-side
-ratio, and a large matrix multiply shows what the cores deliver at best during the run.
+backend keeps its fastest round. An epoch's time includes the 2,000-image validation pass, as
+the notebooks' own seconds per epoch do. A plain PyTorch baseline, written the way most
+tutorials write it, runs in the same session for a side-by-side ratio, and a large matrix
+multiply shows what the cores deliver at best during the run.
 
     python -m shared.bench [--images N] [--rounds N] [NOTEBOOK ...]
 """
