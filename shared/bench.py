@@ -138,29 +138,38 @@ def torch_course_model():
     )
 
 
-def measure_baseline(images: int, batch_size: int = 256) -> dict:
-    """The course's model trained the tutorial way: a per-image PIL -> ToTensor -> Normalize
-    pipeline (what ``torchvision.datasets.MNIST`` does), NCHW, batch 256, default threads."""
+def tutorial_loader(digits, labels, batch_size: int):
+    """A shuffling DataLoader the way tutorials build one: every uint8 image goes through PIL,
+    ``ToTensor`` and ``Normalize`` on its own (what ``torchvision.datasets.MNIST`` does)."""
     import torch
     from PIL import Image
-    from torch import nn
     from torchvision import transforms
+
+    recipe = config.FULL_RECIPE
+    to_tensor = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((recipe.pixel_mean,), (recipe.pixel_std,))]
+    )
+
+    class PilDigits(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(labels)
+
+        def __getitem__(self, i):
+            return to_tensor(Image.fromarray(digits[i])), int(labels[i])
+
+    return torch.utils.data.DataLoader(PilDigits(), batch_size=batch_size, shuffle=True)
+
+
+def measure_baseline(images: int, batch_size: int = 256) -> dict:
+    """The course's model trained the tutorial way: ``tutorial_loader``, NCHW, batch 256,
+    default threads."""
+    import torch
+    from torch import nn
 
     from . import data
 
     splits = data.load_splits(train_limit=images)
-    to_tensor = transforms.Compose(
-        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
-    )
-
-    class PilMnist(torch.utils.data.Dataset):
-        def __len__(self):
-            return len(splits.train_y)
-
-        def __getitem__(self, i):
-            return to_tensor(Image.fromarray(splits.train_x[i])), int(splits.train_y[i])
-
-    loader = torch.utils.data.DataLoader(PilMnist(), batch_size=batch_size, shuffle=True)
+    loader = tutorial_loader(splits.train_x, splits.train_y, batch_size)
     torch.manual_seed(config.SEED)
     model = torch_course_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

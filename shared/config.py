@@ -59,20 +59,25 @@ FULL_RECIPE = Recipe()
 FAST_RECIPE = dataclasses.replace(FULL_RECIPE, epochs=1, train_limit=4096)
 
 
-def is_fast_mode() -> bool:
-    """True when ``FORCE_CNN_FAST`` is set to 1/true/yes (tests); full mode is the default."""
-    value = os.environ.get(FAST_ENV, "").strip().lower()
+def _switch(name: str, meaning: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off, unset meaning off."""
+    value = os.environ.get(name, "").strip().lower()
     if value in ("", "0", "false", "no", "off"):
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise ValueError(f"{FAST_ENV}={value!r} is not understood: use 1 for fast mode or 0 for full.")
+    raise ValueError(f"{name}={value!r} is not understood: use 1 for {meaning} or 0 for off.")
+
+
+def is_fast_mode() -> bool:
+    """True when ``FORCE_CNN_FAST`` is set to 1/true/yes (tests); full mode is the default."""
+    return _switch(FAST_ENV, "fast mode")
 
 
 def mixed_precision() -> bool:
     """True when ``FORCE_CNN_MIXED_PRECISION=1``: the PyTorch notebooks then autocast to
     bfloat16. Off by default, because the recipe is measured in float32."""
-    return os.environ.get(MIXED_PRECISION_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return _switch(MIXED_PRECISION_ENV, "bfloat16 autocast")
 
 
 def bench_images() -> int | None:

@@ -178,14 +178,19 @@ def syllabus_table(root: Path) -> str:
     return header + "\n" + "\n".join(rows)
 
 
+def _measurement(root: Path, name: str) -> dict | None:
+    """``results/<name>.json`` as written by ``make <name>``, or None before the first run."""
+    path = root / "results" / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def bench_table(root: Path) -> str:
     """The last ``make bench`` measurement (``results/bench.json``) as a Markdown table."""
     from . import bench
 
-    path = root / "results" / "bench.json"
-    if not path.is_file():
+    record = _measurement(root, "bench")
+    if record is None:
         return "_Not measured yet: run `make bench`._"
-    record = json.loads(path.read_text())
     return (
         f"{bench.table(record['rows'])}\n\n"
         f"Measured on {record['device']}: {record['epochs']} epochs of {record['images']:,} "
@@ -199,10 +204,9 @@ def levers_table(root: Path) -> str:
     """The last ``make levers`` measurement (``results/levers.json``) as a Markdown table."""
     from . import levers
 
-    path = root / "results" / "levers.json"
-    if not path.is_file():
+    record = _measurement(root, "levers")
+    if record is None:
         return "_Not measured yet: run `make levers`._"
-    record = json.loads(path.read_text())
     return (
         f"{levers.table(record['rows'])}\n\n"
         f"Measured on {record['device']}: batches of {record['batch_size']}, lever off and on in "

@@ -75,30 +75,19 @@ def torch_in_memory_batches(steps: int, rounds: int) -> tuple[float, float]:
     ``Normalize`` DataLoader, then by random slices of one normalised in-memory tensor."""
     import numpy as np
     import torch
-    from PIL import Image
-    from torchvision import transforms
 
     from . import data
+    from .bench import tutorial_loader
 
     rng = np.random.default_rng(config.SEED)
     digits = rng.integers(0, 256, (8 * BATCH, 28, 28), dtype=np.uint8)
     labels = torch.from_numpy(rng.integers(0, 10, len(digits)))
-    to_tensor = transforms.Compose(
-        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
-    )
-
-    class PilDigits(torch.utils.data.Dataset):
-        def __len__(self):
-            return len(digits)
-
-        def __getitem__(self, i):
-            return to_tensor(Image.fromarray(digits[i])), labels[i]
 
     def endless(loader):
         while True:
             yield from loader
 
-    loaded = endless(torch.utils.data.DataLoader(PilDigits(), batch_size=BATCH, shuffle=True))
+    loaded = endless(tutorial_loader(digits, labels.numpy(), BATCH))
     images = torch.from_numpy(data.normalize(digits, channels_last=False))
 
     def sliced():

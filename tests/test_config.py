@@ -119,6 +119,9 @@ def test_mixed_precision_is_an_opt_in(monkeypatch):
     assert config.mixed_precision() is False
     monkeypatch.setenv(config.MIXED_PRECISION_ENV, "1")
     assert config.mixed_precision() is True
+    monkeypatch.setenv(config.MIXED_PRECISION_ENV, "bf16")
+    with pytest.raises(ValueError, match="FORCE_CNN_MIXED_PRECISION='bf16' is not understood"):
+        config.mixed_precision()
 
 
 def test_bench_mode(monkeypatch):
