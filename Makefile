@@ -20,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m shared.course run
+	$(BIN)/python -m tools.course run
 
 test: lint unit notebooks
 
@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest --cov=shared --cov-report=term-missing:skip-covered tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest --cov=shared --cov=tools --cov-report=term-missing:skip-covered tests
 
 notebooks: $(STAMP)
 	FORCE_CNN_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
@@ -39,13 +39,13 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 bench: $(STAMP)
-	$(BIN)/python -m shared.bench
+	$(BIN)/python -m tools.bench
 
 levers: $(STAMP)
-	$(BIN)/python -m shared.levers
+	$(BIN)/python -m tools.levers
 
 readme: $(STAMP)
-	$(BIN)/python -m shared.course readme
+	$(BIN)/python -m tools.course readme
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .coverage

@@ -1,7 +1,7 @@
-"""One place for the course's settings: mode, recipe, seeds, paths, device and Colab detection.
+"""One place for the course's settings: mode, recipe, seeds, paths and the machine's name.
 
-Nothing here imports TensorFlow or PyTorch at import time. Functions that talk to a framework
-only use it when the notebook has already imported it (or import it lazily when asked).
+Nothing here imports TensorFlow or PyTorch: each notebook seeds its framework and picks its
+device in a visible cell of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import os
 import platform
 import random
-import sys
+import subprocess
 from pathlib import Path
 
 #: The repository on GitHub, ``owner/name``. Colab badges and setup cells are checked against it.
@@ -26,6 +26,9 @@ RESULTS_ENV = "FORCE_CNN_RESULTS_DIR"
 MIXED_PRECISION_ENV = "FORCE_CNN_MIXED_PRECISION"
 #: Set by ``make bench`` only: ``BENCH_EPOCHS`` epochs on this many training images.
 BENCH_ENV = "FORCE_CNN_BENCH_IMAGES"
+#: Every environment variable that changes what a notebook does. A full run (``make run``)
+#: clears them all, so that nothing the shell exported leaks into the committed outputs.
+COURSE_SWITCHES = (FAST_ENV, RESULTS_ENV, MIXED_PRECISION_ENV, BENCH_ENV)
 #: One warm-up epoch, then three timed ones of which the bench keeps the fastest.
 BENCH_EPOCHS = 4
 
@@ -141,47 +144,26 @@ def warmup_steps_for(total_steps: int, recipe: Recipe = FULL_RECIPE) -> int:
     return max(1, round(recipe.warmup_fraction * total_steps))
 
 
-def seed_everything(seed: int = SEED) -> int:
-    """Seed Python, NumPy and whichever of PyTorch / TensorFlow the notebook has imported.
+def seed_python_and_numpy(seed: int = SEED) -> int:
+    """Seed Python's and NumPy's global random generators; returns the seed.
 
-    Call it after importing your framework. Returns the seed so a notebook can print it.
+    Each backend notebook seeds its own framework in a visible line next to this call
+    (``torch.manual_seed``, ``keras.utils.set_random_seed``, ``tf.random.set_seed``).
     """
     import numpy as np
 
-    if not isinstance(seed, int) or seed < 0:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)  # seeds CUDA too
-    if "keras" in sys.modules:
-        sys.modules["keras"].utils.set_random_seed(seed)  # seeds its backend too
-    elif "tensorflow" in sys.modules:
-        sys.modules["tensorflow"].random.set_seed(seed)
     return seed
 
 
-def is_colab() -> bool:
-    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
-
-
-def torch_device():
-    """The best PyTorch device here: CUDA, then Apple's MPS, then the CPU."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def tensorflow_device() -> str:
-    """``'/GPU:0'`` when TensorFlow sees a GPU, else ``'/CPU:0'``."""
-    import tensorflow as tf
-
-    return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
+def cpu_cores() -> int:
+    """The number of cores this process may run on (fewer than the machine's in a container)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def cpu_description() -> str:
@@ -194,17 +176,32 @@ def cpu_description() -> str:
                 break
     except OSError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name}, {cores} cores"
+    return f"{name}, {cpu_cores()} cores"
+
+
+def nvidia_gpu_name() -> str | None:
+    """The first NVIDIA GPU's name as ``nvidia-smi`` reports it, or None without one."""
+    try:
+        answer = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = answer.stdout.strip().splitlines() if answer.returncode == 0 else []
+    return names[0].strip() if names else None
 
 
 def device_description(device: str) -> str:
-    """A readable name for the device a notebook trains on (``'cuda'``, ``'/GPU:0'``, ``'cpu'``)."""
+    """A readable name for the device a notebook trains on, from what its framework chose:
+    ``'GPU: <name>'`` for a CUDA device (``'cuda'``, ``'/GPU:0'``, ``'gpu:0'``), ``'Apple GPU
+    (MPS)'``, or ``'CPU: <model>, <n> cores'``."""
     device = str(device).lower()
     if "cuda" in device or "gpu" in device:
-        if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
-            return "GPU: " + sys.modules["torch"].cuda.get_device_name(0)
-        return "GPU"
+        name = nvidia_gpu_name()
+        return f"GPU: {name}" if name else "GPU"
     if "mps" in device:
         return "Apple GPU (MPS)"
     return "CPU: " + cpu_description()

@@ -48,7 +48,6 @@ EXPECTED_SHAPES = {
 }
 
 VAL_SIZE = 2000
-NUM_CLASSES = 10
 
 
 def data_dir() -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .report import HISTORY_KEYS, check_labels, confusion_counts
+from .report import HISTORY_KEYS, NUM_CLASSES, check_labels, confusion_counts
 
 RIGHT, WRONG = "#1a7f37", "#cf222e"
 
@@ -138,8 +138,8 @@ def confusion_matrix(y_true, y_pred, title: str | None = None):
                 fontsize=8,
                 color="white" if row == col else "black",
             )
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
+    ax.set_xticks(range(NUM_CLASSES))
+    ax.set_yticks(range(NUM_CLASSES))
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     ax.set_title(title or "Confusion matrix")
@@ -149,16 +149,19 @@ def confusion_matrix(y_true, y_pred, title: str | None = None):
 
 
 def per_class_bars(accuracies, title: str | None = None):
-    """Accuracy per digit as bars; ``accuracies`` are 10 fractions or percentages."""
+    """Accuracy per digit as bars; ``accuracies`` are one fraction or percentage per class."""
     values = np.asarray(accuracies, dtype=float)
-    if values.shape != (10,) or np.isnan(values).any() or values.min() < 0 or values.max() > 100:
-        raise ValueError(f"accuracies must be 10 numbers in [0, 1] or [0, 100], got {values!r}.")
+    shape_ok = values.shape == (NUM_CLASSES,)
+    if not shape_ok or np.isnan(values).any() or values.min() < 0 or values.max() > 100:
+        raise ValueError(
+            f"accuracies must be {NUM_CLASSES} numbers in [0, 1] or [0, 100], got {values!r}."
+        )
     if values.max() <= 1:
         values = values * 100
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    bars = ax.bar(range(10), values, color="#4c72b0")
+    bars = ax.bar(range(NUM_CLASSES), values, color="#4c72b0")
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
-    ax.set_xticks(range(10))
+    ax.set_xticks(range(NUM_CLASSES))
     ax.set_xlabel("digit")
     ax.set_ylabel("accuracy %")
     ax.set_ylim(max(0.0, values.min() - 3), 100.5)

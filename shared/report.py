@@ -184,7 +184,7 @@ RESULTS_SCHEMA = {
     "schema": int,  # SCHEMA_VERSION
     "notebook": str,  # e.g. "03_pytorch_sequential"
     "backend": str,  # e.g. "PyTorch (nn.Sequential)"
-    "mode": str,  # "full" or "fast"
+    "mode": str,  # "full", "fast" or "bench" (see shared.config.mode)
     "versions": dict,  # package -> version
     "device": str,  # e.g. "CPU: AMD EPYC, 2 cores"
     "recipe": dict,  # shared.config.Recipe.to_dict()
@@ -321,21 +321,16 @@ def read_results(path: str | Path) -> dict:
     return validate_results(results, str(path))
 
 
-BACKEND_NOTEBOOKS = (
-    "01_keras_sequential",
-    "02_keras_functional",
-    "03_pytorch_sequential",
-    "04_pytorch_functional",
-    "05_tensorflow_raw",
-    "06_fastai",
-)
-
-
-def load_all_results(folder: str | Path, notebooks=BACKEND_NOTEBOOKS) -> list[dict]:
+def load_all_results(folder: str | Path, notebooks=None) -> list[dict]:
     """The results file of every backend notebook in ``folder``, in course order.
+
+    ``notebooks`` defaults to the backends listed in ``shared.catalogue``.
 
     Raises one error listing every file that is missing or malformed, and what to do.
     """
+    from . import catalogue
+
+    notebooks = catalogue.backend_names() if notebooks is None else tuple(notebooks)
     folder = Path(folder)
     loaded, problems = [], []
     for name in notebooks:

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from shared import levers
+from tools import levers
 
 
 def test_ab_seconds_alternates_and_keeps_the_fastest_round():

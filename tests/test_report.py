@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from shared import report
+from shared import catalogue, report
 
 
 def test_per_class_accuracy_table():
@@ -65,39 +65,8 @@ def test_diagnose_rejects_train_below_bayes():
         report.diagnose(0.01, 0.02, 0.05)
 
 
-def sample_results(**changes):
-    results = {
-        "schema": report.SCHEMA_VERSION,
-        "notebook": "03_pytorch_sequential",
-        "backend": "PyTorch (nn.Sequential)",
-        "mode": "full",
-        "versions": {"torch": "2.14.1"},
-        "device": "CPU",
-        "recipe": {"epochs": 1},
-        "split": {"val_size": 2000},
-        "parameters": 1199882,
-        "history": [
-            {
-                "epoch": 1,
-                "train_loss": 0.2,
-                "train_accuracy": 0.9,
-                "val_loss": 0.1,
-                "val_accuracy": 0.97,
-                "seconds": 40.0,
-            }
-        ],
-        "seconds_per_epoch": 40.0,
-        "images_per_second": 1500.0,
-        "test_loss": np.float32(0.05),
-        "test_accuracy": 0.99,
-        "per_class_accuracy": {str(d): 0.99 for d in range(10)},
-    }
-    results.update(changes)
-    return results
-
-
-def test_results_round_trip(tmp_path):
-    path = report.write_results(tmp_path / "sub" / "r.json", sample_results())
+def test_results_round_trip(tmp_path, make_results):
+    path = report.write_results(tmp_path / "sub" / "r.json", make_results())
     loaded = report.read_results(path)
     assert loaded["parameters"] == 1199882 and loaded["test_loss"] == pytest.approx(0.05)
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp files left
@@ -114,19 +83,19 @@ def test_results_round_trip(tmp_path):
         ({"test_accuracy": 99.1}, "fraction"),
     ],
 )
-def test_malformed_results_are_rejected(tmp_path, changes, message):
+def test_malformed_results_are_rejected(tmp_path, changes, message, make_results):
     with pytest.raises(ValueError, match=message):
-        report.write_results(tmp_path / "r.json", sample_results(**changes))
+        report.write_results(tmp_path / "r.json", make_results(**changes))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_read_results_errors(tmp_path):
+def test_read_results_errors(tmp_path, make_results):
     with pytest.raises(FileNotFoundError, match="make run"):
         report.read_results(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         report.read_results(tmp_path / "bad.json")
-    partial = sample_results()
+    partial = make_results()
     del partial["history"]
     (tmp_path / "partial.json").write_text(json.dumps(partial, default=float))
     with pytest.raises(ValueError, match=r"missing keys \['history'\]"):
@@ -136,27 +105,27 @@ def test_read_results_errors(tmp_path):
         report.read_results(tmp_path / "list.json")
 
 
-def test_unstorable_values_are_refused(tmp_path):
+def test_unstorable_values_are_refused(tmp_path, make_results):
     with pytest.raises(TypeError, match="cannot store"):
-        report.write_results(tmp_path / "r.json", sample_results(versions={"x": object()}))
+        report.write_results(tmp_path / "r.json", make_results(versions={"x": object()}))
     assert list(tmp_path.iterdir()) == []
 
 
-def write_course_results(folder, **changes_by_notebook):
-    for name in report.BACKEND_NOTEBOOKS:
-        results = sample_results(notebook=name, **changes_by_notebook.get(name, {}))
+def write_course_results(folder, make_results, **changes_by_notebook):
+    for name in catalogue.backend_names():
+        results = make_results(notebook=name, **changes_by_notebook.get(name, {}))
         report.write_results(folder / f"{name}.json", results)
 
 
-def test_load_all_results_in_course_order(tmp_path):
-    write_course_results(tmp_path)
+def test_load_all_results_in_course_order(tmp_path, make_results):
+    write_course_results(tmp_path, make_results)
     runs = report.load_all_results(tmp_path)
-    assert [r["notebook"] for r in runs] == list(report.BACKEND_NOTEBOOKS)
+    assert [r["notebook"] for r in runs] == list(catalogue.backend_names())
     assert report.experiment_mismatches(runs) == []
 
 
-def test_load_all_results_names_every_bad_file(tmp_path):
-    write_course_results(tmp_path)
+def test_load_all_results_names_every_bad_file(tmp_path, make_results):
+    write_course_results(tmp_path, make_results)
     (tmp_path / "02_keras_functional.json").unlink()
     (tmp_path / "05_tensorflow_raw.json").write_text("{")
     with pytest.raises(RuntimeError) as err:
@@ -166,9 +135,10 @@ def test_load_all_results_names_every_bad_file(tmp_path):
     assert "05_tensorflow_raw.json is not valid JSON" in message and "make run" in message
 
 
-def test_experiment_mismatches_name_the_run_and_the_setting(tmp_path):
+def test_experiment_mismatches_name_the_run_and_the_setting(tmp_path, make_results):
     write_course_results(
         tmp_path,
+        make_results,
         **{"04_pytorch_functional": {"recipe": {"epochs": 3}}, "06_fastai": {"mode": "fast"}},
     )
     problems = report.experiment_mismatches(report.load_all_results(tmp_path))
@@ -190,8 +160,8 @@ def test_softmax_and_confident_mistakes():
         report.most_confident_mistakes(logits, [0, 0, 0])
 
 
-def test_epoch_line():
-    row = sample_results()["history"][0]
+def test_epoch_line(make_results):
+    row = make_results()["history"][0]
     assert report.epoch_line(row, 5) == (
         "epoch 1/5  train loss 0.2000 acc 90.00%  |  val loss 0.1000 acc 97.00%  |  40.0 s"
     )

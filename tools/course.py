@@ -1,8 +1,11 @@
 """Run the whole course and keep the README's generated tables in step with ``results/``.
 
-python -m shared.course run [NAME ...]   execute notebooks in full mode, in reading order
-python -m shared.course readme           rewrite the README's syllabus, results and bench tables
-python -m shared.course check-readme     exit 1 when any of those tables is stale
+python -m tools.course run [NAME ...]   execute notebooks in full mode, in reading order
+python -m tools.course readme           rewrite the README's generated tables
+python -m tools.course check-readme     exit 1 when any of those tables is stale
+
+NAME is a notebook's number (``03``) or name (``03_pytorch_sequential``), as listed in
+``shared.catalogue``.
 """
 
 from __future__ import annotations
@@ -13,33 +16,27 @@ import sys
 import time
 from pathlib import Path
 
-from . import config, report
+from shared import catalogue, config, report
+
+from . import notebooks as course_notebooks
+from .tables import markdown_table
 
 TIMINGS = Path("results") / "run-times.json"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
-#: notebook -> what it teaches, for the README's syllabus
-SYLLABUS = {
-    "00_cnn_concepts": "Convolution, stride, padding, pooling, the layer table, bias and variance",
-    "01_keras_sequential": "The network as a Keras `Sequential` stack; `compile` and `fit`",
-    "02_keras_functional": "The same with the Keras Functional API: layers called on tensors",
-    "03_pytorch_sequential": "PyTorch with `nn.Sequential`; a hand-written training loop",
-    "04_pytorch_functional": "PyTorch with `nn.Module` and `torch.nn.functional`",
-    "05_tensorflow_raw": "TensorFlow without Keras: variables, `GradientTape`, `tf.function`, Adam",
-    "06_fastai": "fastai's `Learner`, callbacks and interpretation around the PyTorch model",
-    "07_compare_backends": "All six side by side: accuracy, learning curves, speed",
-}
 
-
-def notebooks(root: Path, names=()) -> list[Path]:
-    """The course's notebooks in reading order, optionally only those whose name starts with
-    one of ``names`` (e.g. ``03`` or ``03_pytorch_sequential``)."""
-    found = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    if names:
-        found = [nb for nb in found if any(nb.name.startswith(n) for n in names)]
-        if not found:
-            raise SystemExit(f"No notebook in notebooks/ starts with any of {list(names)}.")
-    return found
+def notebooks(root: Path, names=(), listed=catalogue.NOTEBOOKS) -> list[Path]:
+    """The catalogue's notebooks in reading order, or only those named by number or name."""
+    try:
+        chosen = [catalogue.find(n, listed) for n in names] if names else list(listed)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    ordered = [nb for nb in listed if nb in chosen]
+    paths = [root / "notebooks" / nb.file_name for nb in ordered]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"The catalogue lists notebooks that are not in notebooks/: {missing}.")
+    return paths
 
 
 def execute(path: Path, timeout: int = 3600) -> float:
@@ -84,12 +81,13 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def run(root: Path, names=()) -> int:
+def run(root: Path, names=(), listed=catalogue.NOTEBOOKS) -> int:
     os.environ[config.FAST_ENV] = "0"
-    paths = notebooks(root, names)
+    paths = notebooks(root, names, listed)
     timings_file = root / TIMINGS
     previous = read_timings(root)["seconds"]
     timings = dict(previous)
+    device = course_notebooks.device_in_use()
     course_start = time.perf_counter()
     for number, path in enumerate(paths, 1):
         left = [p.name for p in paths[number - 1 :]]
@@ -107,13 +105,13 @@ def run(root: Path, names=()) -> int:
             return 1
         timings[path.name] = round(seconds, 1)
         print(f"      done in {_clock(seconds)}", flush=True)
-        record = {"device": config.device_description("cpu"), "seconds": timings}
+        record = {"device": device, "seconds": timings}
         report.write_text_atomic(timings_file, json.dumps(record, indent=2) + "\n")
     print("\nWall time per notebook:")
     for path in paths:
         print(f"  {path.name:<36} {_clock(timings[path.name])}")
     print(f"  {'total':<36} {_clock(time.perf_counter() - course_start)}")
-    write_readme_tables(root)
+    write_readme_tables(root, listed)
     return 0
 
 
@@ -134,48 +132,57 @@ def _markers(name: str) -> tuple[str, str]:
     )
 
 
-def results_table(results_dir: Path) -> str:
-    """A Markdown table of every ``results/NN_*.json`` written by a backend notebook."""
+def results_table(results_dir: Path, listed=catalogue.NOTEBOOKS) -> str:
+    """A Markdown table of the results file of every backend notebook in the catalogue that
+    has one (``results/<name>.json``)."""
     rows = []
-    for path in sorted(results_dir.glob("[0-9][0-9]_*.json")):
+    for nb in catalogue.backends(listed):
+        path = results_dir / f"{nb.name}.json"
+        if not path.is_file():
+            continue
         r = report.read_results(path)
         best_val = max(row["val_accuracy"] for row in r["history"])
         rows.append(
-            f"| {r['backend']} | {100 * r['test_accuracy']:.2f}% | {100 * best_val:.2f}% "
-            f"| {len(r['history'])} | {r['seconds_per_epoch']:.0f} s "
-            f"| {r['images_per_second']:,.0f} | {r['device']} |"
+            [
+                r["backend"],
+                f"{100 * r['test_accuracy']:.2f}%",
+                f"{100 * best_val:.2f}%",
+                f"{len(r['history'])}",
+                f"{r['seconds_per_epoch']:.0f} s",
+                f"{r['images_per_second']:,.0f}",
+                r["device"],
+            ]
         )
     if not rows:
         return "_No results yet: run `make run`._"
-    header = (
-        "| Backend | Test accuracy (8,000 images) | Best validation accuracy | Epochs "
-        "| Time per epoch | Training images/s | Hardware |\n"
-        "|---|---:|---:|---:|---:|---:|---|"
-    )
-    return header + "\n" + "\n".join(rows)
+    header = ["Backend", "Test accuracy (8,000 images)", "Best validation accuracy", "Epochs"]
+    header += ["Time per epoch", "Training images/s", "Hardware"]
+    return markdown_table(header, rows, text_columns=(0, len(header) - 1))
 
 
-def syllabus_table(root: Path) -> str:
+def syllabus_table(root: Path, listed=catalogue.NOTEBOOKS) -> str:
     """The notebooks in reading order with what they teach, a Colab badge and the measured
     time of the last full run (``results/run-times.json``, written by ``make run``)."""
     timings = read_timings(root)
     rows = []
-    for path in notebooks(root):
+    for nb in listed:
+        path = root / "notebooks" / nb.file_name
         seconds = timings["seconds"].get(path.name)
         url = (
             f"https://colab.research.google.com/github/{config.GITHUB_SLUG}/blob/"
             f"{config.GITHUB_BRANCH}/notebooks/{path.name}"
         )
         rows.append(
-            f"| [{path.stem}](notebooks/{path.name}) | {SYLLABUS.get(path.stem, '')} "
-            f"| [![Open In Colab]({COLAB_BADGE})]({url}) "
-            f"| {_clock(seconds) if seconds is not None else 'not measured'} |"
+            [
+                f"[{path.stem}](notebooks/{path.name})",
+                nb.syllabus,
+                f"[![Open In Colab]({COLAB_BADGE})]({url})",
+                _clock(seconds) if seconds is not None else "not measured",
+            ]
         )
     device = timings["device"] or "not measured yet"
-    header = (
-        f"| Notebook | What it teaches | Colab | Full run on {device} (min:s) |\n|---|---|---|---:|"
-    )
-    return header + "\n" + "\n".join(rows)
+    header = ["Notebook", "What it teaches", "Colab", f"Full run on {device} (min:s)"]
+    return markdown_table(header, rows, text_columns=(0, 1, 2))
 
 
 def _measurement(root: Path, name: str) -> dict | None:
@@ -216,11 +223,12 @@ def levers_table(root: Path) -> str:
     )
 
 
+#: README block name -> function(root, catalogue) that renders it
 TABLES = {
     "syllabus": syllabus_table,
-    "results-table": lambda root: results_table(root / "results"),
-    "bench-table": bench_table,
-    "levers-table": levers_table,
+    "results-table": lambda root, listed: results_table(root / "results", listed),
+    "bench-table": lambda root, listed: bench_table(root),
+    "levers-table": lambda root, listed: levers_table(root),
 }
 
 
@@ -233,22 +241,22 @@ def _replace_block(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body}\n{end}{tail}"
 
 
-def render_readme(root: Path) -> str:
+def render_readme(root: Path, listed=catalogue.NOTEBOOKS) -> str:
     text = (root / "README.md").read_text()
     for name, make in TABLES.items():
-        text = _replace_block(text, name, make(root))
+        text = _replace_block(text, name, make(root, listed))
     return text
 
 
-def write_readme_tables(root: Path) -> None:
+def write_readme_tables(root: Path, listed=catalogue.NOTEBOOKS) -> None:
     readme = root / "README.md"
-    rendered = render_readme(root)
+    rendered = render_readme(root, listed)
     if rendered != readme.read_text():
         report.write_text_atomic(readme, rendered)
 
 
-def readme_is_current(root: Path) -> bool:
-    return render_readme(root) == (root / "README.md").read_text()
+def readme_is_current(root: Path, listed=catalogue.NOTEBOOKS) -> bool:
+    return render_readme(root, listed) == (root / "README.md").read_text()
 
 
 def main(argv: list[str]) -> int:

@@ -1,12 +1,13 @@
-"""``python -m shared.levers``: the measured effect of each speed lever the notebooks teach.
+"""``python -m tools.levers``: the measured effect of each speed lever the notebooks teach.
 
 Each lever is an A/B pair: the course model's training step with the lever off and with it on,
 on random data of MNIST's shape. The two run in alternating rounds and each keeps its fastest
 round, because on a shared machine the speed drifts from minute to minute and alternating
 exposes both sides to the same drift. ``make bench`` measures the notebooks themselves; this
-explains where their speed comes from.
+explains where their speed comes from. Every model here is built by a notebook's own model cell
+(``tools.notebooks``), and every step runs on the CPU, which the record names.
 
-    python -m shared.levers [--steps N] [--rounds N]
+    python -m tools.levers [--steps N] [--rounds N]
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import sys
 import time
 from collections.abc import Callable
 
-from . import config, report
+from shared import config, report
+
+from . import notebooks
+from .tables import markdown_table
 
 BATCH = 128
 
@@ -52,11 +56,9 @@ def torch_training_step(
     import torch
     import torch.nn.functional as F
 
-    from .bench import torch_course_model
-
     memory_format = getattr(torch, memory_format_name)
     torch.manual_seed(config.SEED)
-    model = torch_course_model().to(memory_format=memory_format)
+    model = notebooks.torch_builder()().to(memory_format=memory_format)
     forward = torch.compile(model) if compiled else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     fixed = torch.randn(batch_size, 1, 28, 28), torch.randint(0, 10, (batch_size,))
@@ -76,7 +78,8 @@ def torch_in_memory_batches(steps: int, rounds: int) -> tuple[float, float]:
     import numpy as np
     import torch
 
-    from . import data
+    from shared import data
+
     from .bench import tutorial_loader
 
     rng = np.random.default_rng(config.SEED)
@@ -139,11 +142,11 @@ def second_convolution(steps: int, rounds: int) -> float:
 
 
 def tensorflow_function(steps: int, rounds: int) -> tuple[float, float]:
-    """Raw TensorFlow training step run eagerly, op by op, then traced by ``tf.function``."""
+    """Raw TensorFlow training step (notebook 05's model) run eagerly, op by op, then traced by
+    ``tf.function``."""
     import tensorflow as tf
 
-    model = tf.keras.Sequential(keras_course_layers())
-    model.build((None, 28, 28, 1))
+    model = notebooks.tensorflow_builder()()
     optimizer = tf.keras.optimizers.Adam(1e-3)
     x = tf.random.normal([BATCH, 28, 28, 1])
     y = tf.random.uniform([BATCH], maxval=10, dtype=tf.int32)
@@ -171,8 +174,10 @@ def keras_xla(steps: int, rounds: int) -> tuple[float, float]:
     x = np.random.default_rng(0).normal(size=(BATCH, 28, 28, 1)).astype(np.float32)
     y = np.random.default_rng(1).integers(0, 10, BATCH)
 
+    build_model = notebooks.keras_builder()
+
     def training_step(jit_compile):
-        model = keras.Sequential([keras.Input((28, 28, 1)), *keras_course_layers()])
+        model = build_model()
         model.compile(
             optimizer=keras.optimizers.Adam(1e-3),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -181,21 +186,6 @@ def keras_xla(steps: int, rounds: int) -> tuple[float, float]:
         return lambda: model.train_on_batch(x, y)
 
     return ab_seconds(training_step(False), training_step(True), steps, rounds)
-
-
-def keras_course_layers() -> list:
-    from keras import layers
-
-    return [
-        layers.Conv2D(32, 3, activation="relu"),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Dropout(0.25),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dropout(0.5),
-        layers.Dense(10),
-    ]
 
 
 LEVERS = {
@@ -211,13 +201,17 @@ LEVERS = {
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| Lever | Off: s per 60k epoch | On | Speed-up |", "|---|---:|---:|---:|"]
-    for r in rows:
-        lines.append(
-            f"| {r['lever']} | {r['off_seconds_per_epoch']:.0f} s "
-            f"| {r['on_seconds_per_epoch']:.0f} s | {r['speedup']:.2f}× |"
-        )
-    return "\n".join(lines)
+    header = ["Lever", "Off: s per 60k epoch", "On", "Speed-up"]
+    cells = [
+        [
+            r["lever"],
+            f"{r['off_seconds_per_epoch']:.0f} s",
+            f"{r['on_seconds_per_epoch']:.0f} s",
+            f"{r['speedup']:.2f}×",
+        ]
+        for r in rows
+    ]
+    return markdown_table(header, cells)
 
 
 def main(argv: list[str]) -> int:
@@ -248,7 +242,7 @@ def main(argv: list[str]) -> int:
     conv_seconds = second_convolution(args.steps, args.rounds) * 60000 / BATCH
     print(f"\nthe second convolution alone, forward and backward: {conv_seconds:.0f} s per epoch")
     record = {
-        "device": config.device_description("cpu"),
+        "device": config.device_description("cpu"),  # every lever's step runs on the CPU
         "batch_size": BATCH,
         "steps": args.steps,
         "rounds": args.rounds,

@@ -11,7 +11,7 @@ the notebooks' own seconds per epoch do. A plain PyTorch baseline, written the w
 tutorials write it, runs in the same session for a side-by-side ratio, and a large matrix
 multiply shows what the cores deliver at best during the run.
 
-    python -m shared.bench [--images N] [--rounds N] [NOTEBOOK ...]
+    python -m tools.bench [--images N] [--rounds N] [NOTEBOOK ...]
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import concepts, config, report
+from shared import catalogue, concepts, config, report
+
+from . import notebooks
+from .tables import markdown_table
 
 BASELINE = "Baseline: PyTorch, ToTensor DataLoader, NCHW, batch 256"
 RESULT_MARKER = "BENCH_HISTORY="
@@ -42,7 +45,7 @@ def peak_flops() -> tuple[float, str]:
         pass
     lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
     fma_units = 2
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = config.cpu_cores()
     ghz = (mhz or 2000.0) / 1000
     peak = cores * ghz * 1e9 * lanes * 2 * fma_units
     simd = {16: "AVX-512", 8: "AVX2", 4: "SSE"}[lanes]
@@ -71,7 +74,8 @@ def truncated(path: Path):
 
 
 def measure_notebook(path: Path, images: int, mixed_precision: bool = False) -> dict:
-    """Seconds of the second (warm) epoch on ``images`` images, running the notebook's code."""
+    """The fastest epoch after the warm-up one (``fastest``) on ``images`` images, running the
+    notebook's own code up to its training cell, and the validation accuracy after the last."""
     from nbclient import NotebookClient
 
     nb = truncated(path)
@@ -107,7 +111,8 @@ def measure_matmul(size: int = 2048, windows: int = 5, seconds: float = 1.0) -> 
     multiplies: the most this machine gives a well-tuned kernel right now."""
     import torch
 
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     a @ b  # warm-up
     best = 0.0
     for _ in range(windows):
@@ -115,27 +120,10 @@ def measure_matmul(size: int = 2048, windows: int = 5, seconds: float = 1.0) -> 
         while time.perf_counter() - start < seconds:
             a @ b
             count += 1
+        if device == "cuda":
+            torch.cuda.synchronize()
         best = max(best, 2 * size**3 * count / (time.perf_counter() - start))
     return best
-
-
-def torch_course_model():
-    """The course model as a plain ``nn.Sequential``, for the baseline and ``shared.levers``."""
-    from torch import nn
-
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3),
-        nn.ReLU(),
-        nn.Conv2d(32, 64, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25),
-        nn.Flatten(),
-        nn.Linear(9216, 128),
-        nn.ReLU(),
-        nn.Dropout(0.5),
-        nn.Linear(128, 10),
-    )
 
 
 def tutorial_loader(digits, labels, batch_size: int):
@@ -161,17 +149,17 @@ def tutorial_loader(digits, labels, batch_size: int):
 
 
 def measure_baseline(images: int, batch_size: int = 256) -> dict:
-    """The course's model trained the tutorial way: ``tutorial_loader``, NCHW, batch 256,
-    default threads."""
+    """The course's model (built by notebook 03's own model cell) trained the tutorial way:
+    ``tutorial_loader``, NCHW, batch 256, default threads, on the CPU."""
     import torch
     from torch import nn
 
-    from . import data
+    from shared import data
 
     splits = data.load_splits(train_limit=images)
     loader = tutorial_loader(splits.train_x, splits.train_y, batch_size)
     torch.manual_seed(config.SEED)
-    model = torch_course_model()
+    model = notebooks.torch_builder()()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     epoch_seconds = []
     for _ in range(config.BENCH_EPOCHS):
@@ -206,20 +194,34 @@ def row(
 
 
 def table(rows: list[dict]) -> str:
-    lines = [
-        "| Backend | Images/s | s per 60k epoch | GFLOP/s | % of fp32 peak | % of matmul "
-        "| vs baseline | Validation accuracy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
+    def cells(r):
         ratio = f"{r['speedup_vs_baseline']:.2f}×" if r["speedup_vs_baseline"] else "1.00×"
         accuracy = f"{100 * r['val_accuracy']:.2f}%" if r["val_accuracy"] else "–"
-        lines.append(
-            f"| {r['backend']} | {r['images_per_second']:,.0f} | {r['seconds_per_60k_epoch']:.0f} "
-            f"| {r['gflops']:.1f} | {r['percent_of_peak']:.0f}% "
-            f"| {r['percent_of_matmul']:.0f}% | {ratio} | {accuracy} |"
-        )
-    return "\n".join(lines)
+        return [
+            r["backend"],
+            f"{r['images_per_second']:,.0f}",
+            f"{r['seconds_per_60k_epoch']:.0f}",
+            f"{r['gflops']:.1f}",
+            f"{r['percent_of_peak']:.0f}%",
+            f"{r['percent_of_matmul']:.0f}%",
+            ratio,
+            accuracy,
+        ]
+
+    header = ["Backend", "Images/s", "s per 60k epoch", "GFLOP/s", "% of fp32 peak"]
+    header += ["% of matmul", "vs baseline", "Validation accuracy"]
+    return markdown_table(header, [cells(r) for r in rows])
+
+
+def backend_paths(root: Path, names=(), notebooks_listed=catalogue.NOTEBOOKS) -> list[Path]:
+    """The backend notebooks to bench, in reading order: all of them, or those named."""
+    backends = catalogue.backends(notebooks_listed)
+    if names:
+        chosen = {catalogue.find(n, notebooks_listed).name for n in names}
+        if not chosen <= {nb.name for nb in backends}:
+            raise ValueError(f"only backend notebooks can be benched, not {sorted(chosen)}")
+        backends = [nb for nb in backends if nb.name in chosen]
+    return [root / "notebooks" / nb.file_name for nb in backends]
 
 
 def main(argv: list[str]) -> int:
@@ -228,19 +230,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--rounds", type=int, default=2, help="times to measure each backend, minutes apart"
     )
-    parser.add_argument("notebooks", nargs="*", help="notebook names or prefixes (default: 01-06)")
+    parser.add_argument(
+        "notebooks", nargs="*", help="backend notebook names or numbers (default: all backends)"
+    )
     args = parser.parse_args(argv)
     if args.images < 1024:
         parser.error("--images must be at least 1024 so that an epoch is long enough to time")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     root = config.project_root()
-    names = args.notebooks or list(report.BACKEND_NOTEBOOKS)
-    paths = [
-        p
-        for p in sorted((root / "notebooks").glob("0[1-6]_*.ipynb"))
-        if any(p.stem.startswith(n) for n in names)
-    ]
+    try:
+        paths = backend_paths(root, args.notebooks)
+    except ValueError as err:
+        parser.error(str(err))
     peak, assumptions = peak_flops()
     print(f"fp32 peak: {assumptions}")
     print(f"training cost: {concepts.flops_per_image(training=True) / 1e6:.0f} MFLOP per image")
@@ -276,7 +278,7 @@ def main(argv: list[str]) -> int:
     ]
     print("\n" + table(rows))
     record = {
-        "device": config.device_description("cpu"),
+        "device": notebooks.device_in_use(),
         "peak_gflops": peak / 1e9,
         "peak_assumptions": assumptions,
         "matmul_gflops": matmul / 1e9,
