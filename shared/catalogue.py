@@ -81,17 +81,19 @@ NOTEBOOKS = (
 )
 
 
-def backends(notebooks=NOTEBOOKS) -> tuple[Notebook, ...]:
-    """The notebooks that train the network, in reading order."""
-    return tuple(nb for nb in notebooks if nb.role == "backend")
+def backends(notebooks=None) -> tuple[Notebook, ...]:
+    """The notebooks that train the network, in reading order (of ``notebooks``, by default
+    of ``NOTEBOOKS`` as it is when called)."""
+    return tuple(nb for nb in notebooks or NOTEBOOKS if nb.role == "backend")
 
 
-def backend_names(notebooks=NOTEBOOKS) -> tuple[str, ...]:
+def backend_names(notebooks=None) -> tuple[str, ...]:
     return tuple(nb.name for nb in backends(notebooks))
 
 
-def find(name: str, notebooks=NOTEBOOKS) -> Notebook:
+def find(name: str, notebooks=None) -> Notebook:
     """The notebook called ``name`` (``03_pytorch_sequential``) or numbered ``name`` (``03``)."""
+    notebooks = notebooks or NOTEBOOKS
     for nb in notebooks:
         if name in (nb.name, nb.file_name, nb.name[:2]):
             return nb

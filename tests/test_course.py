@@ -114,7 +114,7 @@ def test_bench_table_from_json(tmp_path):
     }
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "bench.json").write_text(json.dumps(record))
-    table = course.bench_table(tmp_path)
+    table = course.measured_table(tmp_path, "bench")
     assert "| 03 | 100 | 600 |" in table and "Peak: 2 cores." in table
     assert "4 epochs of 1,000 images" in table and "reached 120 GFLOP/s" in table
 
@@ -134,6 +134,6 @@ def test_levers_table_from_json(tmp_path):
     }
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "levers.json").write_text(json.dumps(record))
-    table = course.levers_table(tmp_path)
+    table = course.measured_table(tmp_path, "levers")
     assert table.startswith(levers.table(rows)) and "| A | 90 s | 45 s | 2.00× |" in table
     assert "3 alternating rounds of 20 steps" in table and "took 31 s per 60k" in table

@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from shared import catalogue, concepts, config, report
+from shared import catalogue, concepts, config
 
-from . import notebooks
+from . import measurements, notebooks
 from .tables import markdown_table
 
 BASELINE = "Baseline: PyTorch, ToTensor DataLoader, NCHW, batch 256"
@@ -213,7 +213,17 @@ def table(rows: list[dict]) -> str:
     return markdown_table(header, [cells(r) for r in rows])
 
 
-def backend_paths(root: Path, names=(), notebooks_listed=catalogue.NOTEBOOKS) -> list[Path]:
+def caption(record: dict) -> str:
+    """What the bench table measured, where, and against which limits."""
+    return (
+        f"Measured on {record['device']}: {record['epochs']} epochs of {record['images']:,} "
+        "images each, the fastest after the first counts; validation accuracy after the last. "
+        f"Peak: {record['peak_assumptions']}. A 2048 × 2048 fp32 matrix multiply reached "
+        f"{record['matmul_gflops']:.0f} GFLOP/s in the same run."
+    )
+
+
+def backend_paths(root: Path, names=(), notebooks_listed=None) -> list[Path]:
     """The backend notebooks to bench, in reading order: all of them, or those named."""
     backends = catalogue.backends(notebooks_listed)
     if names:
@@ -287,10 +297,7 @@ def main(argv: list[str]) -> int:
         "rounds": args.rounds,
         "rows": rows,
     }
-    path = report.write_text_atomic(
-        root / "results" / "bench.json", json.dumps(record, indent=2) + "\n"
-    )
-    print(f"\nwrote {path.relative_to(root)}")
+    measurements.write(root, "bench", record)
     return 0
 
 

@@ -10,6 +10,7 @@ NAME is a notebook's number (``03``) or name (``03_pytorch_sequential``), as lis
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from shared import catalogue, config, report
 
+from . import measurements
 from . import notebooks as course_notebooks
 from .tables import markdown_table
 
@@ -25,8 +27,9 @@ TIMINGS = Path("results") / "run-times.json"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
-def notebooks(root: Path, names=(), listed=catalogue.NOTEBOOKS) -> list[Path]:
+def notebooks(root: Path, names=(), listed=None) -> list[Path]:
     """The catalogue's notebooks in reading order, or only those named by number or name."""
+    listed = listed or catalogue.NOTEBOOKS
     try:
         chosen = [catalogue.find(n, listed) for n in names] if names else list(listed)
     except ValueError as err:
@@ -81,7 +84,7 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def run(root: Path, names=(), listed=catalogue.NOTEBOOKS) -> int:
+def run(root: Path, names=(), listed=None) -> int:
     os.environ[config.FAST_ENV] = "0"
     paths = notebooks(root, names, listed)
     timings_file = root / TIMINGS
@@ -132,7 +135,7 @@ def _markers(name: str) -> tuple[str, str]:
     )
 
 
-def results_table(results_dir: Path, listed=catalogue.NOTEBOOKS) -> str:
+def results_table(results_dir: Path, listed=None) -> str:
     """A Markdown table of the results file of every backend notebook in the catalogue that
     has one (``results/<name>.json``)."""
     rows = []
@@ -160,12 +163,12 @@ def results_table(results_dir: Path, listed=catalogue.NOTEBOOKS) -> str:
     return markdown_table(header, rows, text_columns=(0, len(header) - 1))
 
 
-def syllabus_table(root: Path, listed=catalogue.NOTEBOOKS) -> str:
+def syllabus_table(root: Path, listed=None) -> str:
     """The notebooks in reading order with what they teach, a Colab badge and the measured
     time of the last full run (``results/run-times.json``, written by ``make run``)."""
     timings = read_timings(root)
     rows = []
-    for nb in listed:
+    for nb in listed or catalogue.NOTEBOOKS:
         path = root / "notebooks" / nb.file_name
         seconds = timings["seconds"].get(path.name)
         url = (
@@ -185,50 +188,22 @@ def syllabus_table(root: Path, listed=catalogue.NOTEBOOKS) -> str:
     return markdown_table(header, rows, text_columns=(0, 1, 2))
 
 
-def _measurement(root: Path, name: str) -> dict | None:
-    """``results/<name>.json`` as written by ``make <name>``, or None before the first run."""
-    path = root / "results" / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def bench_table(root: Path) -> str:
-    """The last ``make bench`` measurement (``results/bench.json``) as a Markdown table."""
-    from . import bench
-
-    record = _measurement(root, "bench")
+def measured_table(root: Path, name: str) -> str:
+    """The last ``make <name>`` measurement (``results/<name>.json``, ``name`` being bench or
+    levers) as a Markdown table with its caption."""
+    module = importlib.import_module(f"tools.{name}")
+    record = measurements.read(root, name)
     if record is None:
-        return "_Not measured yet: run `make bench`._"
-    return (
-        f"{bench.table(record['rows'])}\n\n"
-        f"Measured on {record['device']}: {record['epochs']} epochs of {record['images']:,} "
-        "images each, the fastest after the first counts; validation accuracy after the last. "
-        f"Peak: {record['peak_assumptions']}. A 2048 × 2048 fp32 matrix multiply reached "
-        f"{record['matmul_gflops']:.0f} GFLOP/s in the same run."
-    )
-
-
-def levers_table(root: Path) -> str:
-    """The last ``make levers`` measurement (``results/levers.json``) as a Markdown table."""
-    from . import levers
-
-    record = _measurement(root, "levers")
-    if record is None:
-        return "_Not measured yet: run `make levers`._"
-    return (
-        f"{levers.table(record['rows'])}\n\n"
-        f"Measured on {record['device']}: batches of {record['batch_size']}, lever off and on in "
-        f"{record['rounds']} alternating rounds of {record['steps']} steps, the fastest round "
-        "of each counting. The second convolution alone, forward and backward, took "
-        f"{record['second_convolution_seconds_per_epoch']:.0f} s per 60k epoch in the same run."
-    )
+        return f"_Not measured yet: run `make {name}`._"
+    return f"{module.table(record['rows'])}\n\n{module.caption(record)}"
 
 
 #: README block name -> function(root, catalogue) that renders it
 TABLES = {
     "syllabus": syllabus_table,
     "results-table": lambda root, listed: results_table(root / "results", listed),
-    "bench-table": lambda root, listed: bench_table(root),
-    "levers-table": lambda root, listed: levers_table(root),
+    "bench-table": lambda root, listed: measured_table(root, "bench"),
+    "levers-table": lambda root, listed: measured_table(root, "levers"),
 }
 
 
@@ -241,21 +216,21 @@ def _replace_block(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body}\n{end}{tail}"
 
 
-def render_readme(root: Path, listed=catalogue.NOTEBOOKS) -> str:
+def render_readme(root: Path, listed=None) -> str:
     text = (root / "README.md").read_text()
     for name, make in TABLES.items():
         text = _replace_block(text, name, make(root, listed))
     return text
 
 
-def write_readme_tables(root: Path, listed=catalogue.NOTEBOOKS) -> None:
+def write_readme_tables(root: Path, listed=None) -> None:
     readme = root / "README.md"
     rendered = render_readme(root, listed)
     if rendered != readme.read_text():
         report.write_text_atomic(readme, rendered)
 
 
-def readme_is_current(root: Path, listed=catalogue.NOTEBOOKS) -> bool:
+def readme_is_current(root: Path, listed=None) -> bool:
     return render_readme(root, listed) == (root / "README.md").read_text()
 
 

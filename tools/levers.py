@@ -13,14 +13,13 @@ explains where their speed comes from. Every model here is built by a notebook's
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
 
-from shared import config, report
+from shared import config
 
-from . import notebooks
+from . import measurements, notebooks
 from .tables import markdown_table
 
 BATCH = 128
@@ -214,6 +213,16 @@ def table(rows: list[dict]) -> str:
     return markdown_table(header, cells)
 
 
+def caption(record: dict) -> str:
+    """How the levers were timed, where, and the floor set by the second convolution."""
+    return (
+        f"Measured on {record['device']}: batches of {record['batch_size']}, lever off and on in "
+        f"{record['rounds']} alternating rounds of {record['steps']} steps, the fastest round "
+        "of each counting. The second convolution alone, forward and backward, took "
+        f"{record['second_convolution_seconds_per_epoch']:.0f} s per 60k epoch in the same run."
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per round")
@@ -250,10 +259,7 @@ def main(argv: list[str]) -> int:
         "second_convolution_seconds_per_epoch": conv_seconds,
     }
     root = config.project_root()
-    path = report.write_text_atomic(
-        root / "results" / "levers.json", json.dumps(record, indent=2) + "\n"
-    )
-    print(f"\nwrote {path.relative_to(root)}")
+    measurements.write(root, "levers", record)
     return 0
 
 

@@ -1,0 +1,60 @@
+"""One catalogue of notebooks: everything that lists notebooks reads it."""
+
+import dataclasses
+import json
+
+import pytest
+
+from shared import catalogue, report
+from tools import bench, course
+
+from .conftest import ROOT
+
+
+def test_roles_and_lookups():
+    assert [nb.role for nb in catalogue.NOTEBOOKS][:8] == ["concepts"] + 6 * ["backend"] + [
+        "comparison"
+    ]
+    assert catalogue.find("03").name == catalogue.find("03_pytorch_sequential.ipynb").name
+    with pytest.raises(ValueError, match="No notebook '3' in the course"):
+        catalogue.find("3")
+    with pytest.raises(ValueError, match="role 'teaching'"):
+        catalogue.Notebook("09_x", "teaching", "x", "x")
+
+
+def test_a_seventh_backend_reaches_bench_loader_and_readme(tmp_path, monkeypatch, make_results):
+    """Add a backend to a copy of the catalogue: the bench, notebook 07's loader and the
+    README tables all pick it up, with no other list to edit."""
+    seventh = catalogue.Notebook("07_jax", "backend", "JAX (Flax)", "The network in JAX")
+    renumbered = [
+        dataclasses.replace(nb, name=f"08{nb.name[2:]}") if nb.role == "comparison" else nb
+        for nb in catalogue.NOTEBOOKS
+    ]
+    extended = tuple(renumbered[:7] + [seventh] + renumbered[7:])
+    monkeypatch.setattr(catalogue, "NOTEBOOKS", extended)
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "results").mkdir()
+    for nb in extended:
+        (tmp_path / "notebooks" / nb.file_name).write_text("{}")
+    for name in catalogue.backend_names():
+        record = make_results(notebook=name, backend=catalogue.find(name).title)
+        report.write_results(tmp_path / "results" / f"{name}.json", record)
+    (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+
+    assert bench.backend_paths(tmp_path)[-1].name == "07_jax.ipynb"
+    assert [p.name for p in course.notebooks(tmp_path, ["07"])] == ["07_jax.ipynb"]
+    runs = report.load_all_results(tmp_path / "results")  # what notebook 07 calls
+    assert [r["notebook"] for r in runs][-1] == "07_jax" and len(runs) == 7
+    readme = course.render_readme(tmp_path)
+    assert "| [07_jax](notebooks/07_jax.ipynb) | The network in JAX |" in readme
+    assert "| JAX (Flax) | 99.00% |" in readme
+
+
+def test_the_comparison_notebook_reads_the_catalogue():
+    """07 lists no notebooks of its own: it loads the catalogue's backends."""
+    cells = json.loads((ROOT / "notebooks" / "07_compare_backends.ipynb").read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert "load_all_results" in code
+    for nb in catalogue.backends():
+        assert f'"{nb.name}"' not in code, f"07 names {nb.name} itself"
