@@ -4,13 +4,16 @@
 #   make lab    open JupyterLab on notebooks/
 #   make bench  measure training speed of every backend
 #   make levers measure each speed lever the notebooks teach, lever off against on
+#   make colab-check  every notebook alone, as Colab runs it, in a replica of Colab's runtime
+#   make site   the course as a website in build/site, from the committed notebooks
+#   make site-test  that website in headless Chromium: every page, link, image and button
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit notebooks lab bench levers readme clean
+.PHONY: run test lint unit notebooks lab bench levers readme clean colab-check site site-test
 
 # Re-installs only when the requirements or the package description change.
 $(STAMP): requirements.txt pyproject.toml
@@ -21,6 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m tools.course run
+	$(BIN)/python -m tools.ship_results
 
 test: lint unit notebooks
 
@@ -35,8 +39,12 @@ notebooks: $(STAMP)
 	FORCE_CNN_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
 		--sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
 
+# Jupyter refuses to start as root (as in many containers) unless it is told it may.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(if $(LAB_FLAGS),@echo "Running as root: starting JupyterLab with --allow-root.")
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench
@@ -46,6 +54,43 @@ levers: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.course readme
+	$(BIN)/python -m tools.ship_results
+
+# Colab's runtime, replicated: Python 3.13 and the versions in tests/colab/runtime.txt. The
+# venv is rebuilt only when that file changes; downloaded wheels are kept in COLAB_WHEELS and
+# reused (pip's own cache does not keep them on every machine).
+COLAB_VENV   := .venv-colab
+COLAB_STAMP  := $(COLAB_VENV)/.installed
+COLAB_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13))
+COLAB_WHEELS ?= $(HOME)/.cache/force-of-cnn/colab-wheels
+
+$(COLAB_STAMP): tests/colab/runtime.txt tests/colab/colab-constraints.txt
+	@test -n "$(COLAB_PYTHON)" || { echo "No Python 3.13 found: set COLAB_PYTHON=/path/to/python3.13."; exit 1; }
+	rm -rf $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip download --quiet --dest $(COLAB_WHEELS) -r tests/colab/runtime.txt
+	$(COLAB_VENV)/bin/python -m pip install --quiet --no-index --find-links $(COLAB_WHEELS) \
+		-r tests/colab/runtime.txt
+	touch $(COLAB_STAMP)
+
+colab-check: $(COLAB_STAMP)
+	$(COLAB_VENV)/bin/python -m tools.colab_check
+
+# The website's packages (requirements-site.txt) go into the same venv, through their own stamp;
+# requirements.txt is passed as constraints so that they never change the course's pins.
+SITE_STAMP := $(VENV)/.site-installed
+
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(BIN)/python -m pip install --quiet -r requirements-site.txt -c requirements.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(BIN)/python -m tools.site
+
+# Fails, rather than skips, when Chromium is missing (Debian: apt-get install chromium).
+site-test: site
+	FORCE_CNN_SITE_DIR=build/site FORCE_CNN_SITE_REQUIRED=1 \
+		$(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .coverage
