@@ -9,6 +9,7 @@ A reading map, one line per module (the notebook that explains it in brackets):
 - ``plots``      every figure the notebooks draw (00, 01-06)
 - ``report``     per-class accuracy, bias/variance, the results files (01-06, 07)
 - ``exercises``  the exercises' checks, hints and solutions (every notebook)
+- ``runtime``    what the setup cell prints: versions, tested ranges, GPU advice (every notebook)
 
 No module imports TensorFlow, Keras or PyTorch: each notebook imports its own framework. The
 course's own tools (runner, bench, levers) live in ``tools/``, outside this package.

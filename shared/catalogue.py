@@ -78,6 +78,13 @@ NOTEBOOKS = (
         "The comparison",
         "All six side by side: accuracy, learning curves, speed",
     ),
+    Notebook(
+        "08_same_network",
+        "comparison",
+        "The same network",
+        "One set of weights in PyTorch, Keras, raw TensorFlow and NumPy: kernel layouts, the "
+        "flatten trap, the same logits",
+    ),
 )
 
 

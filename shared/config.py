@@ -83,12 +83,20 @@ def mixed_precision() -> bool:
     return _switch(MIXED_PRECISION_ENV, "bfloat16 autocast")
 
 
+#: The number of training images in MNIST.
+TRAIN_IMAGES = 60000
+
+
 def bench_images() -> int | None:
+    """``FORCE_CNN_BENCH_IMAGES`` as a number of training images (1 to 60,000), or None."""
     value = os.environ.get(BENCH_ENV)
     if not value:
         return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{BENCH_ENV}={value!r} must be a positive number of images.")
+    if not value.isdigit() or not 1 <= int(value) <= TRAIN_IMAGES:
+        raise ValueError(
+            f"{BENCH_ENV}={value!r} must be a number of training images from 1 to "
+            f"{TRAIN_IMAGES:,} (MNIST has no more): set it to at most {TRAIN_IMAGES}."
+        )
     return int(value)
 
 

@@ -1,27 +1,36 @@
 """MNIST from the canonical IDX files: download, verify, cache, parse, split, normalise.
 
-The cache folder is ``$MNIST_DATA_DIR`` (default ``~/.cache/force-of-cnn/mnist``). Files may be
-gzipped or raw, directly in that folder or in ``MNIST/raw/`` below it (torchvision's layout).
-Every file is checked against the SHA-256 of its uncompressed content before it is used.
+The cache folder is ``$MNIST_DATA_DIR`` (default ``~/.cache/force-of-cnn/mnist``); a relative
+``$MNIST_DATA_DIR`` is taken relative to the course folder, so ``make run``, ``make test`` and a
+notebook opened in Jupyter all mean the same folder. Files may be gzipped or raw, directly in
+that folder or in ``MNIST/raw/`` below it (torchvision's layout). Every file is checked against
+the SHA-256 of its uncompressed content before it is used.
+
+Downloads come from ``$MNIST_MIRROR`` first when it is set (your institution's own copy), then
+from ``MIRRORS``. A download gives up on a mirror that cannot be reached within ``timeout``
+seconds, that sends less than ``stall_bytes`` in ``stall_seconds``, that takes longer than
+``deadline``, or that sends more than the file can be; the next mirror is tried at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
+import http.client
 import os
-import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from . import config
+from . import config, report
 
 DATA_ENV = "MNIST_DATA_DIR"
+MIRROR_ENV = "MNIST_MIRROR"
 DEFAULT_DATA_DIR = Path("~/.cache/force-of-cnn/mnist")
 
 #: name of the uncompressed file -> SHA-256 of its content
@@ -33,7 +42,8 @@ CHECKSUMS = {
 }
 FILE_NAMES = tuple(CHECKSUMS)
 
-#: Known-good mirrors of the gzipped files (the original host often refuses downloads).
+#: Known-good mirrors of the gzipped files (the original host often refuses downloads). Read
+#: when a download starts, so changing this tuple takes effect at once.
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -47,24 +57,93 @@ EXPECTED_SHAPES = {
     "t10k-labels-idx1-ubyte": (10000,),
 }
 
+#: The size of each uncompressed file in bytes: a 4-byte magic number, 4 bytes per dimension,
+#: then one byte per value. A gzipped copy is smaller; anything larger is not MNIST.
+SIZES = {name: 4 + 4 * len(shape) + int(np.prod(shape)) for name, shape in EXPECTED_SHAPES.items()}
+
 VAL_SIZE = 2000
 
 
 def data_dir() -> Path:
-    """The cache folder: ``$MNIST_DATA_DIR`` if set, else ``~/.cache/force-of-cnn/mnist``."""
-    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR).expanduser()
+    """The cache folder: ``$MNIST_DATA_DIR`` if set, else ``~/.cache/force-of-cnn/mnist``.
+
+    A relative ``$MNIST_DATA_DIR`` is relative to the course folder (``config.project_root``),
+    not to the folder a notebook's kernel runs in, which is ``notebooks/``.
+    """
+    folder = Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR).expanduser()
+    if not folder.is_absolute():
+        folder = config.project_root() / folder
+    return folder
+
+
+def mirror_urls() -> tuple[str, ...]:
+    """Where downloads come from, in order: ``$MNIST_MIRROR`` first when set, then
+    ``MIRRORS``. Each is a URL of a folder that holds the four ``.gz`` files."""
+    own = os.environ.get(MIRROR_ENV, "").strip()
+    if not own:
+        return tuple(MIRRORS)
+    own = own if own.endswith("/") else own + "/"
+    return (own, *(m for m in MIRRORS if m != own))
+
+
+def _check_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise RuntimeError(
+            f"The MNIST cache folder {folder} is a file, not a folder: point {DATA_ENV} at the "
+            "folder that holds the four MNIST files (or at an empty one to download them)."
+        )
 
 
 # ----------------------------------------------------------------------------- reading files
 
 
-def find_file(name: str, folder: Path) -> Path | None:
-    """The first of ``name``, ``name.gz`` in ``folder`` or ``folder/MNIST/raw`` that exists."""
+def candidates(name: str, folder: Path) -> list[Path]:
+    """Every copy of ``name`` that exists: raw, then gzipped, in ``folder`` then in
+    ``folder/MNIST/raw``. The first one that passes its checksum is used."""
+    found = []
     for base in (folder, folder / "MNIST" / "raw"):
         for candidate in (base / name, base / f"{name}.gz"):
             if candidate.is_file():
-                return candidate
-    return None
+                found.append(candidate)
+    return found
+
+
+def find_file(name: str, folder: Path) -> Path | None:
+    """The first of ``name``, ``name.gz`` in ``folder`` or ``folder/MNIST/raw`` that exists."""
+    found = candidates(name, folder)
+    return found[0] if found else None
+
+
+def gunzip(raw: bytes, limit: int) -> bytes:
+    """Decompress gzipped bytes, refusing to produce more than ``limit`` bytes: a small file
+    that inflates to gigabytes (a "gzip bomb") is stopped after ``limit`` of them."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16+: expect a gzip header
+    try:
+        content = inflater.decompress(raw, limit + 1)
+    except zlib.error as err:
+        raise ValueError(f"is not a gzip file ({err})") from None
+    if len(content) > limit:
+        raise ValueError(f"decompresses to more than {limit:,} bytes, so it is not MNIST")
+    if not inflater.eof:
+        raise ValueError("is not a complete gzip file: it is truncated or corrupt")
+    return content
+
+
+def problem_with(raw: bytes, name: str, compressed: bool) -> tuple[bytes, str | None]:
+    """The uncompressed content of one copy of file ``name``, and what is wrong with it (None
+    when its SHA-256 is the canonical one)."""
+    if compressed:
+        try:
+            raw = gunzip(raw, SIZES[name])
+        except ValueError as err:
+            return raw, str(err)
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != CHECKSUMS[name]:
+        return raw, (
+            f"has the wrong checksum (expected SHA-256 {CHECKSUMS[name]}, got {actual}), so it "
+            "is corrupt or not the canonical MNIST file"
+        )
+    return raw, None
 
 
 def read_verified(path: Path, name: str, compressed: bool | None = None) -> bytes:
@@ -72,26 +151,35 @@ def read_verified(path: Path, name: str, compressed: bool | None = None) -> byte
 
     ``compressed`` defaults to whether the file name ends in ``.gz``.
     """
-    raw = Path(path).read_bytes()
+    path = Path(path)
     if compressed is None:
-        compressed = str(path).endswith(".gz")
-    if compressed:
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as err:
+        compressed = path.name.endswith(".gz")
+    try:
+        size = path.stat().st_size
+        if size > SIZES[name] + (SIZES[name] // 100 if compressed else 0):
             raise RuntimeError(
-                f"{path} is not a complete gzip file ({err}); it is truncated or corrupt. "
-                "Delete it and load again to download a fresh copy."
-            ) from err
-    actual = hashlib.sha256(raw).hexdigest()
-    expected = CHECKSUMS[name]
-    if actual != expected:
+                f"{path} holds {size:,} bytes, more than the {SIZES[name]:,} of the MNIST file "
+                f"{name}: delete it and load again to download a fresh copy."
+            )
+        raw = path.read_bytes()
+    except PermissionError:
         raise RuntimeError(
-            f"Checksum mismatch for {path}: expected SHA-256 {expected}, got {actual}. "
-            "The file is corrupt or not the canonical MNIST file: delete it and load again "
-            "to download a fresh copy."
-        )
-    return raw
+            f"Cannot read {path}: permission denied. Make it readable (chmod a+r) or ask the "
+            f"folder's owner to, or point {DATA_ENV} at a folder of your own."
+        ) from None
+    except OSError as err:
+        raise RuntimeError(
+            f"Cannot read {path} ({err.strerror or err}): delete it and load again to download "
+            "a fresh copy."
+        ) from None
+    content, problem = problem_with(raw, name, compressed)
+    if problem:
+        if "checksum" in problem:
+            problem = f"Checksum mismatch for {path}: it {problem}"
+        else:
+            problem = f"{path} {problem}"
+        raise RuntimeError(f"{problem}. Delete it and load again to download a fresh copy.")
+    return content
 
 
 def parse_idx(raw: bytes, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -120,70 +208,156 @@ def parse_idx(raw: bytes, expected_shape: tuple[int, ...] | None = None) -> np.n
 # ----------------------------------------------------------------------------- downloading
 
 
+class MirrorFailed(Exception):
+    """One try at one mirror failed. ``reached``: the server answered (so the internet works);
+    ``retry``: a second try might succeed (the transfer broke off or arrived damaged)."""
+
+    def __init__(self, message: str, reached: bool = True, retry: bool = False):
+        super().__init__(message)
+        self.reached, self.retry = reached, retry
+
+
 def download(
     name: str,
     folder: Path,
-    mirrors: tuple[str, ...] = MIRRORS,
+    mirrors: tuple[str, ...] | None = None,
     attempts: int = 2,
-    timeout: float = 30.0,
+    timeout: float = 10.0,
+    deadline: float = 600.0,
+    stall_seconds: float = 30.0,
+    stall_bytes: int = 64 * 1024,
     progress: bool = True,
 ) -> Path:
-    """Download ``name.gz`` into ``folder``, trying each mirror ``attempts`` times.
+    """Download ``name.gz`` into ``folder`` from the first mirror that delivers it intact.
 
-    The file is written to a temporary name, verified, then renamed: a failed or corrupt
-    download never leaves anything behind that looks like a good file.
+    ``mirrors`` defaults to ``mirror_urls()``. A mirror that cannot be reached, answers with an
+    error or a web page, or is too slow is left at once; a transfer that breaks off or arrives
+    damaged is tried ``attempts`` times. Only a verified file is written (atomically), so
+    nothing that looks like a good file is ever left behind.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    _check_folder(folder)
+    sources = mirror_urls() if mirrors is None else tuple(mirrors)
     final = folder / f"{name}.gz"
-    errors = []
-    for mirror in mirrors:
+    failures: list[MirrorFailed] = []
+    for mirror in sources:
+        url = mirror + final.name
         for attempt in range(1, attempts + 1):
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-            tmp = Path(tmp_name)
             try:
-                with os.fdopen(fd, "wb") as out:
-                    _fetch(mirror + final.name, out, timeout, progress)
-                read_verified(tmp, name, compressed=True)
-                os.replace(tmp, final)
-                return final
-            except Exception as err:  # noqa: BLE001 - every failure means: try the next one
-                errors.append(f"{mirror}{final.name} (try {attempt}): {err}")
+                raw = _fetch(url, name, timeout, deadline, stall_seconds, stall_bytes, progress)
+                problem = problem_with(raw, name, compressed=True)[1]
+                if problem:
+                    raise MirrorFailed(f"the file it sent {problem}", retry=True)
+            except MirrorFailed as err:
+                failures.append(MirrorFailed(f"{url} (try {attempt}): {err}", err.reached))
+                if not err.retry:
+                    break
                 if attempt < attempts:
                     time.sleep(0.5 * attempt)
-            finally:
-                tmp.unlink(missing_ok=True)
-    raise RuntimeError(
-        f"Could not download {name}.gz from any mirror:\n  "
-        + "\n  ".join(errors)
-        + "\n"
-        + _missing_help(folder)
-    )
+                continue
+            report.write_atomic(final, raw, advice=f", or point {DATA_ENV} at another folder")
+            return final
+    if any(f.reached for f in failures):
+        advice = (
+            f"The mirrors answered but none delivered the file: try again later, or set "
+            f"{MIRROR_ENV} to another copy.\n{_missing_help(folder, online=True)}"
+        )
+    else:
+        advice = _missing_help(folder)
+    lines = "\n  ".join(str(f) for f in failures) or "no mirror to try"
+    raise RuntimeError(f"Could not download {name}.gz:\n  {lines}\n{advice}")
 
 
-def _fetch(url: str, out, timeout: float, progress: bool) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+def _fetch(url, name, timeout, deadline, stall_seconds, stall_bytes, progress) -> bytes:
+    """The bytes at ``url``, or MirrorFailed saying why not."""
+    limit = SIZES[name]  # a gzipped file is always smaller than the raw one
+    start = time.monotonic()
+    try:
+        response = urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as err:
+        raise MirrorFailed(f"the server answered HTTP {err.code} ({err.reason})") from None
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)
+        raise MirrorFailed(f"could not connect ({reason})", reached=False) from None
+    with response:
+        if "html" in (response.headers.get("Content-Type") or ""):
+            raise MirrorFailed(_WEB_PAGE)
+        announced = int(response.headers.get("Content-Length") or 0)
+        if announced > limit:
+            raise MirrorFailed(f"it announced {announced:,} bytes, more than {name} can be")
+        bar = _Progress(url, announced) if progress else None
+        chunks, received = [], 0
+        window_start, window_bytes = start, 0
+        while True:
+            try:
+                chunk = response.read1(1 << 16)  # whatever has arrived, at most 64 KiB
+            except TimeoutError:
+                raise MirrorFailed(f"it sent nothing for {timeout:g} s") from None
+            except (OSError, http.client.HTTPException) as err:
+                raise MirrorFailed(f"the transfer broke off ({err})", retry=True) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            received += len(chunk)
+            window_bytes += len(chunk)
+            now = time.monotonic()
+            if received > limit:
+                raise MirrorFailed(f"it sent more than {limit:,} bytes, more than {name} can be")
+            if now - start > deadline:
+                raise MirrorFailed(f"it took longer than {deadline:g} s ({received:,} bytes)")
+            if now - window_start >= stall_seconds:
+                if window_bytes < stall_bytes:
+                    raise MirrorFailed(
+                        f"it stalled: {window_bytes:,} bytes in {now - window_start:.0f} s"
+                    )
+                window_start, window_bytes = now, 0
+            if bar:
+                bar.update(received)
+        if bar:
+            bar.close(received, time.monotonic() - start)
+    if announced and received < announced:
+        raise MirrorFailed(f"it sent {received:,} of {announced:,} bytes", retry=True)
+    raw = b"".join(chunks)
+    if raw.lstrip()[:1] == b"<":
+        raise MirrorFailed(_WEB_PAGE)
+    return raw
 
-            bar = tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1])
-        try:
-            while chunk := response.read(1 << 16):
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-        finally:
-            if bar is not None:
-                bar.close()
+
+_WEB_PAGE = (
+    "it sent a web page (HTML), not the gzip file: perhaps the login page of a proxy or a "
+    "Wi-Fi network"
+)
 
 
-def _missing_help(folder: Path) -> str:
+class _Progress:
+    """Download progress as plain text on one line: ``25% 50% 75% 100%``. It looks the same in
+    a terminal, a notebook and a log file, and needs no widget library."""
+
+    def __init__(self, url: str, total: int):
+        parts = urllib.parse.urlsplit(url)
+        where = parts.netloc or "a local folder"
+        size = f" ({total / 1e6:.1f} MB)" if total else ""
+        print(f"downloading {parts.path.rsplit('/', 1)[-1]}{size} from {where}:", end="")
+        self.total, self.shown = total, 0
+
+    def update(self, received: int) -> None:
+        if self.total:
+            while self.shown < 75 and 100 * received >= (self.shown + 25) * self.total:
+                self.shown += 25
+                print(f" {self.shown}%", end="", flush=True)
+
+    def close(self, received: int, seconds: float) -> None:
+        print(f" done, {received / 1e6:.1f} MB in {seconds:.1f} s", flush=True)
+
+
+def _missing_help(folder: Path, online: bool = False) -> str:
     files = ", ".join(f"{n}(.gz)" for n in FILE_NAMES)
+    first = "Copy" if online else "Either connect to the internet, or copy"
     return (
-        f"MNIST is not in the cache folder {folder} and could not be downloaded. Either connect "
-        f"to the internet, or copy the four files {files} into that folder, or point the "
-        f"{DATA_ENV} environment variable at a folder that has them."
+        f"MNIST is not in the cache folder {folder} and could not be downloaded. {first} the "
+        f"four files {files} into that folder, or point the {DATA_ENV} environment variable at "
+        f"a folder that has them, or set {MIRROR_ENV} to the URL of a folder serving the .gz "
+        "files."
     )
 
 
@@ -194,17 +368,29 @@ def load_mnist(folder: str | Path | None = None, download_missing: bool = True):
     """MNIST as uint8 arrays: ``(train_x, train_y), (test_x, test_y)``.
 
     Shapes (60000, 28, 28), (60000,), (10000, 28, 28), (10000,). Files missing from the cache
-    folder are downloaded (unless ``download_missing=False``); every file is verified.
+    folder are downloaded (unless ``download_missing=False``); every file is verified. Of
+    several copies of a file (raw and gzipped, say), the first intact one is used.
     """
     folder = Path(folder).expanduser() if folder is not None else data_dir()
+    _check_folder(folder)
     arrays = {}
     for name in FILE_NAMES:
-        path = find_file(name, folder)
-        if path is None:
-            if not download_missing:
-                raise RuntimeError(_missing_help(folder))
-            path = download(name, folder)
-        arrays[name] = parse_idx(read_verified(path, name), EXPECTED_SHAPES[name])
+        content, damaged = None, []
+        for path in candidates(name, folder):
+            try:
+                content = read_verified(path, name)
+                break
+            except RuntimeError as err:
+                damaged.append(err)
+        if content is None and damaged:
+            raise damaged[0]
+        if content is None and not download_missing:
+            raise RuntimeError(_missing_help(folder))
+        if content is None:
+            content = read_verified(download(name, folder), name)
+        for err in damaged:  # an intact copy was found after a damaged one
+            print(f"Ignored a damaged copy of {name} and used an intact one. {err}")
+        arrays[name] = parse_idx(content, EXPECTED_SHAPES[name])
     return (
         (arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
         (arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"]),

@@ -201,7 +201,8 @@ def compare_learning_curves(results):
 
 def epoch_time_bars(results, limit_seconds: float | None = None):
     """Seconds per 60,000-image epoch for each backend, fastest at the top; with
-    ``limit_seconds``, a line at what the hardware could do at best."""
+    ``limit_seconds``, a line at the time the epoch would take at a large matrix multiply's rate,
+    a practical limit measured on the same machine (not the hardware's theoretical peak)."""
     results = _check_runs(results)
     ordered = sorted(results, key=lambda r: r["seconds_per_epoch"], reverse=True)
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(ordered) + 1.2))
@@ -210,9 +211,137 @@ def epoch_time_bars(results, limit_seconds: float | None = None):
     )
     ax.bar_label(bars, fmt="%.0f s", fontsize=8, padding=3)
     if limit_seconds:
-        ax.axvline(limit_seconds, color=WRONG, linestyle="--", label="hardware limit (fp32)")
+        ax.axvline(
+            limit_seconds,
+            color=WRONG,
+            linestyle="--",
+            label="at the fp32 matmul rate (a practical limit)",
+        )
         ax.legend(fontsize=8, loc="lower right")
     ax.set_xlabel("seconds per epoch")
     ax.set_title(f"Time per epoch ({ordered[0]['device']})", fontsize=10)
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def _check_maps(name: str, maps) -> np.ndarray:
+    """A non-empty (count, H, W) stack of finite numbers as float64."""
+    array = np.asarray(maps)
+    if array.ndim != 3 or 0 in array.shape or not np.issubdtype(array.dtype, np.number):
+        raise ValueError(
+            f"{name} must be a non-empty numeric array of shape (count, height, width), got "
+            f"{array.dtype} {array.shape}. For one image's PyTorch activations (1, C, H, W) pass "
+            "activations[0]; for Keras/TensorFlow (1, H, W, C) pass activations[0] moved to "
+            "(C, H, W) with np.moveaxis(activations[0], -1, 0)."
+        )
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return array
+
+
+def filter_grid(filters, columns: int = 8, title: str | None = None):
+    """Trained convolution filters, one small square each: ``filters`` (count, K, K). Each
+    filter has its own colour scale centred on 0: red weights add, blue weights subtract."""
+    filters = _check_maps("filters", filters)
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be a positive integer, got {columns!r}.")
+    rows = -(-len(filters) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.1 * rows + 0.4))
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, weights in zip(np.ravel(axes), filters, strict=False):
+        limit = np.abs(weights).max() or 1.0
+        ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def feature_maps(stages: dict, count: int = 8, title: str | None = None):
+    """One row per stage of a network: the first ``count`` feature maps one image produced.
+
+    ``stages`` maps a row label to that stage's maps, shape (channels, H, W). Each map is drawn
+    on its own grey scale (black = 0, white = its largest value)."""
+    if not isinstance(stages, dict) or not stages:
+        raise ValueError("stages must be a non-empty dict: label -> (channels, H, W) array.")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}.")
+    checked = {
+        str(label): _check_maps(f"stages[{label!r}]", maps) for label, maps in stages.items()
+    }
+    columns = min(count, max(len(maps) for maps in checked.values()))
+    fig, axes = plt.subplots(
+        len(checked), columns, figsize=(1.3 * columns, 1.45 * len(checked)), squeeze=False
+    )
+    for row, (label, maps) in zip(axes, checked.items(), strict=True):
+        for ax in row:
+            ax.axis("off")
+        for ax, image in zip(row, maps[:columns], strict=False):
+            ax.imshow(image, cmap="gray", vmin=min(0.0, image.min()), vmax=image.max() or 1.0)
+        row[0].set_title(label, fontsize=9, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _finish(fig)
+
+
+def weight_rows(rows: dict, count: int = 8, title: str | None = None):
+    """Weights side by side, one labelled row per version: ``rows`` maps a label to a
+    (count, H, W) stack, such as a layer's filters read from two frameworks. Every square has
+    its own colour scale centred on 0 (red adds, blue subtracts), so rows that show the same
+    weights look the same."""
+    if not isinstance(rows, dict) or not rows:
+        raise ValueError("rows must be a non-empty dict: label -> (count, H, W) array.")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}.")
+    checked = {str(label): _check_maps(f"rows[{label!r}]", maps) for label, maps in rows.items()}
+    columns = min(count, max(len(maps) for maps in checked.values()))
+    fig, axes = plt.subplots(
+        len(checked), columns, figsize=(1.2 * columns, 1.45 * len(checked)), squeeze=False
+    )
+    for row, maps in zip(axes, checked.values(), strict=True):
+        for ax in row:
+            ax.axis("off")
+        for ax, weights in zip(row, maps[:columns], strict=False):
+            limit = np.abs(weights).max() or 1.0
+            ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(h_pad=2.2)
+    for row, label in zip(axes, checked, strict=True):
+        # written on the figure, not as a title: a label wider than its square would shrink it
+        box = row[0].get_position()
+        fig.text(box.x0, box.y1 + 0.02, label, fontsize=9, ha="left", va="bottom")
+    return _finish(fig)
+
+
+def flatten_order(height: int = 3, width: int = 3, channels: int = 2):
+    """Where each value of a (height, width, channels) feature map lands when it is flattened
+    channels first (PyTorch: channel by channel) and channels last (Keras, TensorFlow: pixel by
+    pixel, each pixel's channels side by side). One panel per channel; the number in a cell is
+    its position in the flat vector."""
+    for name, value in (("height", height), ("width", width), ("channels", channels)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 8:
+            raise ValueError(f"{name} must be an integer from 1 to 8 (it is drawn), got {value!r}.")
+    size = height * width * channels
+    first = np.arange(size).reshape(channels, height, width)
+    last = np.arange(size).reshape(height, width, channels).transpose(2, 0, 1)
+    orders = {"channels first (PyTorch)": first, "channels last (Keras, TensorFlow)": last}
+    fig, axes = plt.subplots(
+        2, channels, figsize=(0.55 * width * channels + 1.5, 1.2 * height + 1.4), squeeze=False
+    )
+    for row, (label, positions) in zip(axes, orders.items(), strict=True):
+        for channel, ax in enumerate(row):
+            ax.imshow(positions[channel], cmap="viridis", vmin=0, vmax=size - 1)
+            for (r, c), position in np.ndenumerate(positions[channel]):
+                shade = "black" if position > 0.6 * (size - 1) else "white"
+                ax.text(c, r, str(position), ha="center", va="center", fontsize=9, color=shade)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f"channel {channel}", fontsize=8)
+        row[0].set_title(label, fontsize=9, loc="left")
+    fig.suptitle("Position of each value in the flattened vector", fontsize=10)
     fig.tight_layout()
     return _finish(fig)

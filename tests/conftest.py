@@ -1,3 +1,4 @@
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -11,25 +12,41 @@ matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def mnist_dir() -> Path:
-    """The real MNIST cache; these tests need the four canonical files."""
+@functools.cache
+def _mnist_folder() -> Path:
+    """The MNIST cache folder with the four canonical files, fetched through the course's own
+    loader (downloaded from ``$MNIST_MIRROR`` or the known mirrors, verified, cached) when they
+    are missing. Without them and with no mirror in reach, the whole session stops with one
+    message that says how to provide the files."""
     from shared import data
 
     folder = data.data_dir()
-    if any(data.find_file(name, folder) is None for name in data.FILE_NAMES):
-        pytest.fail(
-            f"MNIST is not in {folder}: set {data.DATA_ENV} to a folder with the four IDX files."
-        )
+    try:
+        data.load_mnist(folder)
+    except RuntimeError as err:
+        pytest.exit(f"The tests need the four MNIST files. {err}", returncode=1)
     return folder
+
+
+def pytest_collection_finish(session):
+    """Fetch MNIST before the first test runs when any test needs it: offline, the session
+    then stops within seconds, not after every test that needs no data."""
+    if any("mnist_dir" in getattr(item, "fixturenames", ()) for item in session.items):
+        _mnist_folder()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The MNIST cache folder with the four canonical files (see ``_mnist_folder``)."""
+    return _mnist_folder()
 
 
 @pytest.fixture(autouse=True)
 def _no_mode_leak(monkeypatch):
     """Each test starts in the mode it asks for, whatever the shell exported."""
-    from shared import config
+    from shared import config, data
 
-    for name in config.COURSE_SWITCHES:
+    for name in (*config.COURSE_SWITCHES, data.MIRROR_ENV):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -39,10 +56,11 @@ def _sample_results(**changes):
         "notebook": "03_pytorch_sequential",
         "backend": "PyTorch (nn.Sequential)",
         "mode": "full",
+        "precision": "float32",
         "versions": {"torch": "2.14.1"},
         "device": "CPU",
         "recipe": {"epochs": 1},
-        "split": {"val_size": 2000},
+        "split": {"train_size": 60000, "val_size": 2000, "test_size": 8000},
         "parameters": 1199882,
         "history": [
             {

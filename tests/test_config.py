@@ -118,9 +118,12 @@ def test_bench_mode(monkeypatch):
     assert config.mode() == "bench"
     assert config.recipe().epochs == config.BENCH_EPOCHS and config.recipe().train_limit == 2048
     assert config.results_dir().name == "bench-results"
-    monkeypatch.setenv(config.BENCH_ENV, "lots")
-    with pytest.raises(ValueError, match="positive number"):
-        config.bench_images()
+    for wrong in ("lots", "0", "60001"):
+        monkeypatch.setenv(config.BENCH_ENV, wrong)
+        with pytest.raises(ValueError, match="from 1 to 60,000 .MNIST has no more."):
+            config.bench_images()
+    monkeypatch.setenv(config.BENCH_ENV, "60000")
+    assert config.recipe().train_limit == 60000
 
 
 def test_accuracy_floor_depends_on_mode(monkeypatch):

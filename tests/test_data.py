@@ -1,3 +1,4 @@
+import contextlib
 import gzip
 import io
 import shutil
@@ -120,8 +121,9 @@ def test_no_network_and_no_cache_gives_one_clear_error(monkeypatch, tmp_path):
     message = str(err.value)
     assert data.DATA_ENV in message and str(tmp_path / "cache") in message
     assert all(name in message for name in data.FILE_NAMES)
-    assert len(calls) == 2 * len(data.MIRRORS)  # retried on every mirror
-    assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written left behind
+    assert len(calls) == len(data.MIRRORS)  # every mirror asked; an unreachable one only once
+    assert "connect to the internet" in message
+    assert not (tmp_path / "cache").exists()  # nothing half-written left behind
 
 
 def test_missing_files_without_download_names_variable(tmp_path):
@@ -146,7 +148,7 @@ def test_corrupt_download_leaves_nothing(monkeypatch, tmp_path):
     wrong = gzip.compress(b"\x00\x00\x08\x01" + (1).to_bytes(4, "big") + b"\x07")
     monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([wrong] * 4, []))
     monkeypatch.setattr(data.time, "sleep", lambda s: None)
-    with pytest.raises(RuntimeError, match="Checksum mismatch"):
+    with pytest.raises(RuntimeError, match="the file it sent has the wrong checksum"):
         data.download(TEST_LABELS, tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -258,3 +260,293 @@ def test_random_shift_is_repeatable_and_validates():
         data.random_shift(images.astype(float), 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="max_shift"):
         data.random_shift(images, 4, np.random.default_rng(0))
+
+
+# ----------------------------------------------------------------------------- mirrors and limits
+
+
+def test_mirrors_are_read_when_a_download_starts(monkeypatch, tmp_path, mnist_dir):
+    calls = []
+    good = gz_bytes(mnist_dir, TEST_LABELS)
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([good, good], calls))
+    monkeypatch.setattr(data, "MIRRORS", ("https://institution.example/mnist/",))
+    data.download(TEST_LABELS, tmp_path, progress=False)
+    assert calls == [f"https://institution.example/mnist/{TEST_LABELS}.gz"]
+    monkeypatch.setenv(data.MIRROR_ENV, "http://own.example/copy")  # a slash is added
+    assert data.mirror_urls() == ("http://own.example/copy/", "https://institution.example/mnist/")
+    data.download(TEST_LABELS, tmp_path, progress=False)
+    assert calls[-1] == f"http://own.example/copy/{TEST_LABELS}.gz"
+
+
+def test_relative_data_dir_means_the_course_folder(monkeypatch, tmp_path):
+    from .conftest import ROOT
+
+    monkeypatch.setenv(data.DATA_ENV, "build/mnist")
+    monkeypatch.chdir(ROOT / "notebooks")  # where a notebook's kernel runs
+    assert data.data_dir() == ROOT / "build" / "mnist"
+    monkeypatch.chdir(tmp_path)  # outside the course: the working folder
+    assert data.data_dir() == tmp_path.resolve() / "build" / "mnist"
+
+
+def test_data_dir_that_is_a_file_is_named(monkeypatch, tmp_path):
+    not_a_folder = tmp_path / "mnist.tar"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv(data.DATA_ENV, str(not_a_folder))
+    with pytest.raises(RuntimeError, match=r"mnist.tar is a file, not a folder: point MNIST_DATA"):
+        data.load_mnist()
+
+
+def test_unreadable_file_is_named(monkeypatch, tmp_path, mnist_dir):
+    path = tmp_path / f"{TEST_LABELS}.gz"
+    path.write_bytes(gz_bytes(mnist_dir, TEST_LABELS))
+    original = data.Path.read_bytes
+
+    def read_bytes(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(data.Path, "read_bytes", read_bytes)
+    with pytest.raises(RuntimeError, match="Cannot read .*: permission denied. Make it readable"):
+        data.read_verified(path, TEST_LABELS)
+
+
+def test_read_only_cache_is_named(monkeypatch, tmp_path, mnist_dir):
+    from shared import report
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    good = gz_bytes(mnist_dir, TEST_LABELS)
+    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([good], []))
+    monkeypatch.setattr(report.tempfile, "mkstemp", refuse)
+    with pytest.raises(RuntimeError) as err:
+        data.download(TEST_LABELS, tmp_path, progress=False)
+    message = str(err.value)
+    assert message.startswith(f"Cannot write {tmp_path / TEST_LABELS}.gz (Permission denied)")
+    assert f"make {tmp_path} writable, or point {data.DATA_ENV} at another folder" in message
+
+
+def test_damaged_raw_file_does_not_hide_an_intact_gz(tmp_path, mnist_dir, capsys):
+    for name in data.FILE_NAMES:
+        shutil.copy(data.find_file(name, mnist_dir), tmp_path / f"{name}.gz")
+    (tmp_path / TEST_LABELS).write_bytes(b"\x00" * data.SIZES[TEST_LABELS])
+    (_, _), (_, test_y) = data.load_mnist(tmp_path, download_missing=False)
+    assert test_y.shape == (10000,)
+    assert f"Checksum mismatch for {tmp_path / TEST_LABELS}" in capsys.readouterr().out
+
+
+def test_gzip_bomb_in_the_cache_is_refused_with_bounded_memory(tmp_path):
+    import tracemalloc
+
+    bomb = tmp_path / f"{TEST_LABELS}.gz"
+    bomb.write_bytes(gzip.compress(bytes(5_000_000)))  # 5 KB that inflate to 5 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(RuntimeError, match="decompresses to more than 10,008 bytes"):
+            data.read_verified(bomb, TEST_LABELS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, f"decompressing used {peak:,} bytes"
+
+
+class Mirror:
+    """A web server on 127.0.0.1 for download tests. The first folder of a path says how it
+    answers: ``good`` serves the real files, the others misbehave as their names say."""
+
+    def __init__(self, files: dict[str, bytes]):
+        import http.server
+        import threading
+
+        mirror = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                mode, _, name = self.path.strip("/").partition("/")
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    getattr(mirror, mode)(self, name)
+
+        self.files = files
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def send(handler, body: bytes, status=200, kind="application/gzip", length=None):
+        handler.send_response(status)
+        handler.send_header("Content-Type", kind)
+        handler.send_header("Content-Length", str(len(body) if length is None else length))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def good(self, handler, name):
+        if name not in self.files:
+            return self.send(handler, b"not found", 404, "text/plain")
+        self.send(handler, self.files[name])
+
+    def corrupt(self, handler, name):
+        self.send(handler, gzip.compress(b"\x00\x00\x08\x01" + (1).to_bytes(4, "big") + b"\x07"))
+
+    def error(self, handler, name):
+        self.send(handler, b"Internal Server Error", 500, "text/plain")
+
+    def html(self, handler, name):
+        self.send(handler, b"<html><body>Please log in</body></html>", 200, "text/html")
+
+    def bomb(self, handler, name):
+        self.send(handler, gzip.compress(bytes(1_000_000)))
+
+    def trickle(self, handler, name):  # one byte every 50 ms, forever
+        self.send(handler, b"", length=1_000)
+        while True:
+            handler.wfile.write(b"\x1f")
+            handler.wfile.flush()
+            time.sleep(0.05)
+
+    def endless(self, handler, name):  # as fast as it goes, with no length announced
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/gzip")
+        handler.end_headers()
+        while True:
+            handler.wfile.write(bytes(1 << 16))
+
+    def steady(self, handler, name):  # 100 bytes every 20 ms: never stalls, never ends
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/gzip")
+        handler.end_headers()
+        while True:
+            handler.wfile.write(bytes(100))
+            handler.wfile.flush()
+            time.sleep(0.02)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def mirror(mnist_dir):
+    files = {f"{TEST_LABELS}.gz": gz_bytes(mnist_dir, TEST_LABELS)}
+    server = Mirror(files)
+    yield server
+    server.close()
+
+
+def fails_with(mirror_urls, *expected, **limits):
+    """Download the test labels from ``mirror_urls`` into a fresh folder; the error message."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        with pytest.raises(RuntimeError) as err:
+            data.download(TEST_LABELS, data.Path(folder), mirrors=mirror_urls, **limits)
+        assert list(data.Path(folder).iterdir()) == [], "nothing is left behind"
+    message = str(err.value)
+    for text in expected:
+        assert text in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    "mode, expected, limits",
+    [
+        ("trickle", "it stalled: ", dict(stall_seconds=0.3, stall_bytes=100)),
+        ("steady", "it took longer than 0.5 s", dict(deadline=0.5)),
+        ("endless", "it sent more than 10,008 bytes", {}),
+        ("bomb", "decompresses to more than 10,008 bytes", {}),
+    ],
+)
+def test_misbehaving_mirror_is_left_quickly(mirror, mode, expected, limits):
+    start = time.perf_counter()
+    message = fails_with((f"{mirror.url}/{mode}/",), expected, progress=False, **limits)
+    assert time.perf_counter() - start < 5
+    assert "(try 2)" not in message or mode == "bomb"  # only a damaged file is tried again
+
+
+def test_dead_mirrors_are_reported_within_seconds():
+    import socket
+
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))
+    port = refused.getsockname()[1]
+    refused.close()  # nothing listens there any more
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts the connection, never answers
+    start = time.perf_counter()
+    try:
+        message = fails_with(
+            (f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{silent.getsockname()[1]}/"),
+            "could not connect",
+            "connect to the internet",
+            timeout=0.5,
+            progress=False,
+        )
+    finally:
+        silent.close()
+    assert time.perf_counter() - start < 3
+    assert message.count("could not connect") == 2 and "(try 2)" not in message
+
+
+def test_server_errors_and_web_pages_are_not_called_offline(mirror):
+    message = fails_with(
+        (f"{mirror.url}/error/", f"{mirror.url}/html/"),
+        "the server answered HTTP 500",
+        "it sent a web page (HTML)",
+        "The mirrors answered but none delivered the file",
+        data.MIRROR_ENV,
+        progress=False,
+    )
+    assert "connect to the internet" not in message
+
+
+def test_damaged_download_is_reported_without_a_temp_file(mirror):
+    message = fails_with((f"{mirror.url}/corrupt/",), "the file it sent has the wrong checksum")
+    assert ".part" not in message and "Delete it" not in message
+
+
+def test_environment_mirror_serves_a_shared_cache_readable_by_all(monkeypatch, mirror, tmp_path):
+    import os
+    import stat
+
+    monkeypatch.setenv(data.MIRROR_ENV, f"{mirror.url}/good/")
+    monkeypatch.setattr(data, "MIRRORS", ("http://127.0.0.1:9/",))  # never reached
+    old = os.umask(0o022)
+    try:
+        path = data.download(TEST_LABELS, tmp_path, progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644, "others may read a shared cache"
+
+
+def test_progress_is_plain_text(mirror, tmp_path, capsys):
+    data.download(TEST_LABELS, tmp_path, mirrors=(f"{mirror.url}/good/",))
+    out = capsys.readouterr().out
+    assert out.startswith(f"downloading {TEST_LABELS}.gz (0.0 MB) from 127.0.0.1:")
+    assert " 25% 50% 75% done, 0.0 MB in " in out and out.count("\n") == 1
+
+
+def test_progress_in_a_notebook_kernel_needs_no_widgets_and_shows_no_path(mirror, tmp_path):
+    """In a Jupyter kernel tqdm.auto wants ipywidgets and, without them, stored a warning
+    with a site-packages path in the notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .test_notebooks import MACHINE_PATHS
+
+    code = (
+        "from pathlib import Path\nfrom shared import data\n"
+        f"data.download({TEST_LABELS!r}, Path({str(tmp_path)!r}), "
+        f"mirrors=({mirror.url + '/good/'!r},))\nNone"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "done, 0.0 MB" in text
+    assert {o["name"] for o in outputs} == {"stdout"}, "nothing on stderr"
+    assert not MACHINE_PATHS.search(text) and "IProgress" not in text

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from shared import catalogue, config, report
+from shared import catalogue, config, exercises, report, runtime
+from tools import pin
 
 from .conftest import ROOT
 
@@ -74,8 +75,10 @@ def test_colab_badge_and_setup_cell(path):
     )
     assert badge in first, "the Colab badge must point at this notebook"
     setup = "".join(nb["cells"][1]["source"])
+    assert setup == pin.expected_setup(path, nb), "stale setup cell: run python -m tools.pin REF"
     assert 'if "google.colab" in sys.modules' in setup
-    assert f"git+https://github.com/{config.GITHUB_SLUG}" in setup
+    assert f'git+https://github.com/{config.GITHUB_SLUG}@{runtime.HELPER_REF}"' in setup
+    assert f'runtime.report("{path.stem}")' in setup
     assert not re.search(r"\b(torch|tensorflow|keras)\b", setup), "never re-pin Colab's frameworks"
 
 
@@ -85,9 +88,48 @@ def test_every_notebook_uses_shared_and_has_exercises(path):
     code = "\n".join(sources(nb, "code"))
     assert re.search(r"^(from shared import|import shared)", code, re.M)
     assert "## Exercises" in headings(nb)
-    exercises = "".join(sources(nb, "markdown")).split("## Exercises", 1)[1]
-    assert 3 <= len(re.findall(r"^\d\. ", exercises, re.M)) <= 5
-    assert "Hint" in exercises
+    section = exercise_section(nb)
+    assert f'exercises.for_notebook("{path.stem}"' in "".join(section)
+    questions = exercises.for_notebook(path.stem)
+    assert 3 <= len(questions) <= 5
+    for number, question in enumerate(questions, 1):
+        heading = f"### Exercise {number} · {question.title}\n"
+        asks = [i for i, text in enumerate(section) if text.startswith(heading)]
+        assert len(asks) == 1, f"one question cell for {heading!r}"
+        answer, check = section[asks[0] + 1 : asks[0] + 3]
+        assert answer.startswith("answer = None  # "), "an empty answer cell that runs as committed"
+        assert check.startswith(f"{question.name}.check(answer)"), check
+
+
+def exercise_section(nb):
+    """The source of every cell from the '## Exercises' heading to the end."""
+    texts = ["".join(cell["source"]) for cell in nb["cells"]]
+    start = next(i for i, text in enumerate(texts) if text.startswith("## Exercises"))
+    return texts[start:]
+
+
+def exercise_texts(path):
+    """Each exercise's question as the learner reads it, without its numbered heading."""
+    return {
+        text.split("\n", 1)[0].split(" · ", 1)[1]: text.split("\n", 1)[1].strip()
+        for text in exercise_section(load(path))
+        if text.startswith("### Exercise ")
+    }
+
+
+def test_no_two_notebooks_share_an_exercise_text():
+    """Each API gets its own exercises; only "Stride instead of pooling" is everywhere, word for
+    word, so that one setting is checked against notebook 00's formula in every framework."""
+    seen = {}
+    for path in NOTEBOOKS:
+        for title, text in exercise_texts(path).items():
+            for key in (title, text):
+                seen.setdefault(key, []).append(path.stem)
+    shared = {key: names for key, names in seen.items() if len(names) > 1}
+    stride = "Stride instead of pooling"
+    texts = {exercise_texts(path).get(stride) for path in NOTEBOOKS if path.stem[:2] <= "06"}
+    assert len(texts) == 1 and None not in texts, "one stride exercise, the same in 00-06"
+    assert set(shared) <= {stride, *texts}, sorted(shared)
 
 
 def test_backend_notebooks_share_one_outline():
@@ -171,3 +213,24 @@ def test_paired_notebooks_differ_only_in_the_model_cell(pair):
     assert len(first) == len(second), "the same number of code cells"
     for index, (a, b) in enumerate(zip(first, second, strict=True)):
         assert a == b, f"code cell {index + 1} differs between {pair[0]} and {pair[1]}"
+
+
+DRAWS = re.compile(r"\bplots\.\w+\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_is_stored_as_an_image(path):
+    """A run with a headless plotting backend (MPLBACKEND=Agg) stores '<Figure size ...>'
+    text where the figures should be: every cell that draws must hold a PNG."""
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        outputs = cell["outputs"]
+        images = [o for o in outputs if "image/png" in o.get("data", {})]
+        where = f"cell {cell['execution_count']}: {''.join(cell['source'])[:60]!r}"
+        if DRAWS.search("".join(cell["source"])):
+            assert images, f"{where} draws a figure but stores no image"
+        for output in outputs:
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            if text.startswith("<Figure size"):
+                assert "image/png" in output["data"], f"{where} stores a figure as text only"

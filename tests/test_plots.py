@@ -129,3 +129,30 @@ def test_epoch_time_bars_fastest_on_top_with_limit():
 def test_comparison_plots_reject_bad_runs(runs):
     with pytest.raises(ValueError, match="result"):
         plots.compare_learning_curves(runs)
+
+
+def test_weight_rows_draw_one_labelled_row_per_version():
+    filters = rng.standard_normal((10, 3, 3))
+    fig = plots.weight_rows({"PyTorch": filters, "Keras": filters}, count=6, title="t")
+    assert len(fig.axes) == 12
+    assert [text.get_text() for text in fig.texts][-2:] == ["PyTorch", "Keras"]
+
+
+@pytest.mark.parametrize("rows", [{}, {"a": np.zeros((3, 3))}, {"a": np.full((2, 3, 3), np.nan)}])
+def test_weight_rows_refuse_bad_input(rows):
+    with pytest.raises(ValueError):
+        plots.weight_rows(rows)
+
+
+def test_flatten_order_numbers_every_position_once_per_reading():
+    fig = plots.flatten_order(height=2, width=3, channels=2)
+    numbers = [int(t.get_text()) for ax in fig.axes for t in ax.texts]
+    assert sorted(numbers) == sorted(2 * list(range(12)))
+    assert [t.get_text() for t in fig.axes[0].texts[:3]] == ["0", "1", "2"]  # channels first
+    assert [t.get_text() for t in fig.axes[2].texts[:3]] == ["0", "2", "4"]  # channels last
+
+
+@pytest.mark.parametrize("sizes", [(0, 3, 2), (3, 3, 9), (3.0, 3, 2), (True, 3, 2)])
+def test_flatten_order_refuses_sizes_it_cannot_draw(sizes):
+    with pytest.raises(ValueError):
+        plots.flatten_order(*sizes)

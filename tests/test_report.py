@@ -1,4 +1,7 @@
+import dataclasses
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -66,10 +69,18 @@ def test_diagnose_rejects_train_below_bayes():
 
 
 def test_results_round_trip(tmp_path, make_results):
-    path = report.write_results(tmp_path / "sub" / "r.json", make_results())
+    path = report.write_results(tmp_path / "sub" / "03_pytorch_sequential.json", make_results())
     loaded = report.read_results(path)
     assert loaded["parameters"] == 1199882 and loaded["test_loss"] == pytest.approx(0.05)
-    assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp files left
+    assert loaded["precision"] == "float32"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp files left
+
+
+def history_row(**changes):
+    row = dict(
+        epoch=1, train_loss=0.2, train_accuracy=0.9, val_loss=0.1, val_accuracy=0.97, seconds=4.0
+    )
+    return {**row, **changes}
 
 
 @pytest.mark.parametrize(
@@ -81,12 +92,107 @@ def test_results_round_trip(tmp_path, make_results):
         ({"history": []}, "'history' is empty"),
         ({"history": [{"epoch": 1}]}, "every history row"),
         ({"test_accuracy": 99.1}, "fraction"),
+        ({"test_accuracy": float("nan")}, "test_accuracy is nan"),
+        ({"history": [history_row(val_accuracy=1.7)]}, "row 1: val_accuracy is 1.7"),
+        ({"history": [history_row(seconds=float("nan"))]}, "row 1: seconds is nan"),
+        ({"history": [history_row(train_loss="0.2")]}, "train_loss is '0.2'"),
+        ({"history": [history_row(epoch=2)]}, "row 1: epoch is 2, expected 1"),
+        ({"history": [history_row(), history_row(epoch=2)]}, "2 epochs but the recipe 1"),
+        ({"images_per_second": -5.0}, "images_per_second is -5.0, expected a positive"),
+        ({"seconds_per_epoch": float("inf")}, "seconds_per_epoch is inf"),
+        ({"test_loss": -0.1}, "test_loss is -0.1"),
+        ({"precision": "fp8"}, "precision is 'fp8', expected one of"),
+        ({"mode": "quick"}, "mode is 'quick'"),
+        ({"backend": " "}, "backend is ' ', expected a name"),
+        ({"versions": {"torch": 2}}, "versions is"),
+        ({"per_class_accuracy": {"0": 0.5}}, "per_class_accuracy"),
+        ({"per_class_accuracy": {str(d): 1.5 for d in range(10)}}, "per_class_accuracy"),
+        ({"split": {"val_size": 2000}}, r"split\['train_size'\] is None"),
+        ({"parameters": 0}, "parameters is 0"),
     ],
 )
 def test_malformed_results_are_rejected(tmp_path, changes, message, make_results):
+    path = tmp_path / "03_pytorch_sequential.json"
     with pytest.raises(ValueError, match=message):
-        report.write_results(tmp_path / "r.json", make_results(**changes))
+        report.write_results(path, make_results(**changes))
     assert list(tmp_path.iterdir()) == []
+    path.write_text(json.dumps(make_results(**changes), default=float))  # written by hand
+    with pytest.raises(ValueError, match=message):
+        report.read_results(path)
+
+
+def test_a_results_file_is_named_after_its_notebook(tmp_path, make_results):
+    """A run saved under another notebook's name would show one backend twice in 07."""
+    copy = tmp_path / "04_pytorch_functional.json"
+    copy.write_text(json.dumps(make_results(), default=float))
+    with pytest.raises(ValueError, match="written by notebook '03_pytorch_sequential', but named"):
+        report.read_results(copy)
+    with pytest.raises(ValueError, match="but named 04_pytorch_functional.json"):
+        report.write_results(copy, make_results())
+
+
+def test_precision_is_part_of_the_experiment(tmp_path, make_results):
+    write_course_results(
+        tmp_path, make_results, **{"03_pytorch_sequential": {"precision": "bfloat16"}}
+    )
+    problems = report.experiment_mismatches(
+        report.load_all_results(tmp_path), reference=make_results()
+    )
+    assert problems == ["03_pytorch_sequential: precision differs: 'bfloat16' (expected 'float32')"]
+
+
+def test_only_the_catalogues_files_are_read(tmp_path, make_results):
+    write_course_results(tmp_path, make_results)
+    (tmp_path / "03_pytorch_sequential (copy).json").write_text("{")
+    assert len(report.load_all_results(tmp_path)) == len(catalogue.backend_names())
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o664, 0o600])
+def test_atomic_writes_keep_the_files_permissions(tmp_path, mode):
+    path = tmp_path / "README.md"
+    path.write_text("old")
+    path.chmod(mode)
+    report.write_text_atomic(path, "new ×")
+    assert path.read_text(encoding="utf-8") == "new ×"
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_atomic_writes_give_a_new_file_the_umasks_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = report.write_atomic(tmp_path / "new.json", b"{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_unwritable_results_folder_is_caught_before_training(tmp_path, monkeypatch):
+    from shared import config
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path / "results"))
+    assert report.check_results_writable() == tmp_path / "results"
+    monkeypatch.setattr(report.tempfile, "TemporaryFile", refuse)
+    with pytest.raises(RuntimeError) as err:
+        report.check_results_writable()
+    assert str(err.value) == (
+        f"Cannot save results in {tmp_path / 'results'} (Permission denied): make it writable "
+        f"or set {config.RESULTS_ENV} to a folder you can write to, before training starts."
+    )
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RuntimeError, match="Cannot save results in .*file/results"):
+        report.check_results_writable(tmp_path / "file" / "results")
+    monkeypatch.setattr(report.tempfile, "mkstemp", refuse)
+    with pytest.raises(RuntimeError, match=f"writable, or set {config.RESULTS_ENV}"):
+        report.write_results(tmp_path / "03_pytorch_sequential.json", _valid())
+
+
+def _valid():
+    from .conftest import _sample_results
+
+    return _sample_results()
 
 
 def test_read_results_errors(tmp_path, make_results):
@@ -107,7 +213,8 @@ def test_read_results_errors(tmp_path, make_results):
 
 def test_unstorable_values_are_refused(tmp_path, make_results):
     with pytest.raises(TypeError, match="cannot store"):
-        report.write_results(tmp_path / "r.json", make_results(versions={"x": object()}))
+        path = tmp_path / "03_pytorch_sequential.json"
+        report.write_results(path, make_results(recipe={"epochs": 1, "x": object()}))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -139,11 +246,14 @@ def test_experiment_mismatches_name_the_run_and_the_setting(tmp_path, make_resul
     write_course_results(
         tmp_path,
         make_results,
-        **{"04_pytorch_functional": {"recipe": {"epochs": 3}}, "06_fastai": {"mode": "fast"}},
+        **{
+            "04_pytorch_functional": {"recipe": {"epochs": 1, "max_shift": 0}},
+            "06_fastai": {"mode": "fast"},
+        },
     )
     problems = report.experiment_mismatches(report.load_all_results(tmp_path))
     assert problems == [
-        "04_pytorch_functional: recipe differs: epochs=3 (expected 1)",
+        "04_pytorch_functional: recipe differs: max_shift=0 (expected None)",
         "06_fastai: mode differs: 'fast' (expected 'full')",
     ]
     with pytest.raises(ValueError, match="no results"):
@@ -195,14 +305,15 @@ def test_collect_and_save_results(tmp_path, monkeypatch):
         backend="PyTorch",
         versions={"torch": "2"},
         device="CPU",
-        recipe=config.FULL_RECIPE,
+        precision="float32",
+        recipe=dataclasses.replace(config.FULL_RECIPE, epochs=1),
         splits=FakeSplits(),
         parameters=1199882,
         history=history,
         test_loss=0.05,
-        test_accuracy=0.75,
-        y_true=[0, 1, 2, 3],
-        y_pred=[0, 1, 2, 0],
+        test_accuracy=0.9,
+        y_true=list(range(10)),
+        y_pred=[0, 1, 2, 0, 4, 5, 6, 7, 8, 9],
         mode="full",
     )
     assert results["images_per_second"] == 2000.0 and results["seconds_per_epoch"] == 30.0

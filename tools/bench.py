@@ -9,7 +9,13 @@ comes in phases that last minutes, so the whole sequence runs ``--rounds`` times
 backend keeps its fastest round. An epoch's time includes the 2,000-image validation pass, as
 the notebooks' own seconds per epoch do. A plain PyTorch baseline, written the way most
 tutorials write it, runs in the same session for a side-by-side ratio, and a large matrix
-multiply shows what the cores deliver at best during the run.
+multiply shows what the cores deliver to a well-tuned kernel during the run.
+
+The matrix multiply is the only reference the bench reports against. A nominal fp32 peak from
+the clock that /proc/cpuinfo reports (cores x GHz x SIMD lanes x 2 FLOP per FMA x FMA units) came
+out *below* the measured matrix multiply on the course's machine (157 against 174 GFLOP/s): the
+cores run above the reported clock under load, and the boost clock is not reliably visible
+inside a virtual machine. A "% of peak" against such a number is inflated, so there is none.
 
     python -m tools.bench [--images N] [--rounds N] [NOTEBOOK ...]
 """
@@ -18,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,31 +35,6 @@ from .tables import markdown_table
 
 BASELINE = "Baseline: PyTorch, ToTensor DataLoader, NCHW, batch 256"
 RESULT_MARKER = "BENCH_HISTORY="
-
-
-def peak_flops() -> tuple[float, str]:
-    """fp32 peak of the cores this process may use, and the assumptions behind it."""
-    flags, mhz = set(), 0.0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-            elif line.startswith("cpu MHz") and not mhz:
-                mhz = float(line.split(":", 1)[1])
-    except OSError:
-        pass
-    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
-    fma_units = 2
-    cores = config.cpu_cores()
-    ghz = (mhz or 2000.0) / 1000
-    peak = cores * ghz * 1e9 * lanes * 2 * fma_units
-    simd = {16: "AVX-512", 8: "AVX2", 4: "SSE"}[lanes]
-    assumptions = (
-        f"{cores} cores x {ghz:.2f} GHz (reported clock{'' if mhz else ', assumed'}) x "
-        f"{lanes} fp32 lanes ({simd}) x 2 FLOP per FMA x {fma_units} FMA units per core "
-        f"= {peak / 1e9:.0f} GFLOP/s"
-    )
-    return peak, assumptions
 
 
 def truncated(path: Path):
@@ -82,14 +62,9 @@ def measure_notebook(path: Path, images: int, mixed_precision: bool = False) -> 
     settings = {config.BENCH_ENV: str(images)}
     if mixed_precision:
         settings[config.MIXED_PRECISION_ENV] = "1"
-    os.environ.update(settings)
-    try:
-        NotebookClient(
-            nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": path.parent}}
-        ).execute()
-    finally:
-        for name in settings:
-            os.environ.pop(name, None)
+    NotebookClient(
+        nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+    ).execute(env=notebooks.kernel_env(settings))  # only these switches, whatever was exported
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     history = json.loads(text.split(RESULT_MARKER, 1)[1])
     return {
@@ -174,9 +149,7 @@ def measure_baseline(images: int, batch_size: int = 256) -> dict:
     return {"seconds": fastest(epoch_seconds), "images": images}
 
 
-def row(
-    name: str, measured: dict, peak: float, matmul: float, baseline_seconds: float | None
-) -> dict:
+def row(name: str, measured: dict, matmul: float, baseline_seconds: float | None) -> dict:
     images_per_second = measured["images"] / measured["seconds"]
     flops = images_per_second * concepts.flops_per_image(training=True)
     return {
@@ -184,7 +157,6 @@ def row(
         "images_per_second": images_per_second,
         "seconds_per_60k_epoch": 60000 / images_per_second,
         "gflops": flops / 1e9,
-        "percent_of_peak": 100 * flops / peak,
         "percent_of_matmul": 100 * flops / matmul,
         "speedup_vs_baseline": (
             baseline_seconds / measured["seconds"] if baseline_seconds else None
@@ -202,24 +174,24 @@ def table(rows: list[dict]) -> str:
             f"{r['images_per_second']:,.0f}",
             f"{r['seconds_per_60k_epoch']:.0f}",
             f"{r['gflops']:.1f}",
-            f"{r['percent_of_peak']:.0f}%",
             f"{r['percent_of_matmul']:.0f}%",
             ratio,
             accuracy,
         ]
 
-    header = ["Backend", "Images/s", "s per 60k epoch", "GFLOP/s", "% of fp32 peak"]
-    header += ["% of matmul", "vs baseline", "Validation accuracy"]
+    header = ["Backend", "Images/s", "s per 60k epoch", "GFLOP/s", "% of matmul"]
+    header += ["vs baseline", "Validation accuracy"]
     return markdown_table(header, [cells(r) for r in rows])
 
 
 def caption(record: dict) -> str:
-    """What the bench table measured, where, and against which limits."""
+    """What the bench table measured, where, and against which reference."""
     return (
         f"Measured on {record['device']}: {record['epochs']} epochs of {record['images']:,} "
         "images each, the fastest after the first counts; validation accuracy after the last. "
-        f"Peak: {record['peak_assumptions']}. A 2048 × 2048 fp32 matrix multiply reached "
-        f"{record['matmul_gflops']:.0f} GFLOP/s in the same run."
+        f"A 2048 × 2048 fp32 matrix multiply reached {record['matmul_gflops']:.0f} GFLOP/s in "
+        "the same run: the % of matmul column compares each backend with that practical limit "
+        "(not with the hardware's theoretical peak, which this bench does not claim to know)."
     )
 
 
@@ -253,8 +225,6 @@ def main(argv: list[str]) -> int:
         paths = backend_paths(root, args.notebooks)
     except ValueError as err:
         parser.error(str(err))
-    peak, assumptions = peak_flops()
-    print(f"fp32 peak: {assumptions}")
     print(f"training cost: {concepts.flops_per_image(training=True) / 1e6:.0f} MFLOP per image")
     print(
         f"{args.rounds} rounds; each run: {config.BENCH_EPOCHS} epochs on {args.images:,} images, "
@@ -283,14 +253,12 @@ def main(argv: list[str]) -> int:
                 best[name] = measured
     baseline_seconds = best[BASELINE]["seconds"]
     rows = [
-        row(name, best[name], peak, matmul, None if path is None else baseline_seconds)
+        row(name, best[name], matmul, None if path is None else baseline_seconds)
         for name, path, _ in runs
     ]
     print("\n" + table(rows))
     record = {
         "device": notebooks.device_in_use(),
-        "peak_gflops": peak / 1e9,
-        "peak_assumptions": assumptions,
         "matmul_gflops": matmul / 1e9,
         "images": args.images,
         "epochs": config.BENCH_EPOCHS,

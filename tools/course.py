@@ -13,7 +13,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,39 +47,88 @@ def notebooks(root: Path, names=(), listed=None) -> list[Path]:
 def execute(path: Path, timeout: int = 3600) -> float:
     """Execute ``path`` top to bottom in full mode and replace it only when every cell ran.
 
-    Returns the wall time. Raises RuntimeError naming the notebook and the failing cell; the
-    notebook on disk is then left exactly as it was.
+    The kernel gets ``tools.notebooks.kernel_env()``: no course switch and the inline plotting
+    backend, whatever the shell exported. Returns the wall time. Raises RuntimeError naming
+    the notebook and the cell that failed, or KeyboardInterrupt after Ctrl-C; either way the
+    notebook on disk is left exactly as it was.
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
+    running = {"cell": None}
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": path.parent}},
+        on_cell_start=lambda cell, cell_index: running.update(cell=cell_index),
     )
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            client.execute(env=course_notebooks.kernel_env())
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            failure.append(err)
+
+    # The notebook runs in a worker thread so that Ctrl-C reaches this one, which then stops
+    # the kernel and reports, instead of nbclient's own handler failing half-way.
+    worker = threading.Thread(target=work, daemon=True)
     start = time.perf_counter()
+    worker.start()
     try:
-        client.execute()
-    except CellExecutionError as err:
-        index = next(
-            (
-                i
-                for i, cell in enumerate(nb.cells)
-                if any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-            ),
-            None,
-        )
-        where = f"cell {index + 1}" if index is not None else "a cell"
-        source = nb.cells[index].source.splitlines()[:3] if index is not None else []
-        raise RuntimeError(
-            f"{path.name} failed in {where}:\n    "
-            + "\n    ".join(source)
-            + f"\n{str(err).strip().splitlines()[-1]}\nThe notebook file was left unchanged."
-        ) from None
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        _kill_kernel(client)
+        worker.join(30)
+        raise KeyboardInterrupt(_where(path, nb, running["cell"])) from None
+    if failure:
+        raise RuntimeError(_explain(path, nb, running["cell"], failure[0], timeout)) from None
     elapsed = time.perf_counter() - start
     report.write_text_atomic(path, nbformat.writes(nb) + "\n")
     return elapsed
+
+
+def _where(path: Path, nb, index: int | None, verb: str = ",") -> str:
+    """``03_x.ipynb, cell 33:`` and the cell's first lines (``verb`` after the name)."""
+    if index is None:
+        return f"{path.name}{verb} before its first cell:"
+    lines = nb.cells[index].source.splitlines()[:3]
+    return f"{path.name}{verb} cell {index + 1}:\n    " + "\n    ".join(lines)
+
+
+def _explain(path: Path, nb, index: int | None, err: BaseException, timeout: int) -> str:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    where = _where(path, nb, index, " failed in")
+    if isinstance(err, DeadKernelError):
+        why = (
+            "The kernel died (its process ended) while running this cell. The usual cause is "
+            "running out of memory: close other programs, or run this notebook alone, and "
+            "try again."
+        )
+    elif isinstance(err, CellTimeoutError):
+        why = f"The cell ran longer than {timeout} s and was stopped."
+    elif isinstance(err, CellExecutionError):
+        why = str(err).strip().splitlines()[-1]
+    else:
+        why = f"The notebook could not be run: {type(err).__name__}: {err}"
+    return f"{where}\n{why}\nThe notebook file was left unchanged."
+
+
+def _kill_kernel(client) -> None:
+    """End the kernel of ``client`` and everything it started (its process group)."""
+    provisioner = getattr(getattr(client, "km", None), "provisioner", None)
+    pgid, pid = getattr(provisioner, "pgid", None), getattr(provisioner, "pid", None)
+    try:
+        if pgid:
+            os.killpg(pgid, signal.SIGKILL)
+        elif pid:
+            os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass  # already gone
 
 
 def _clock(seconds: float) -> str:
@@ -85,10 +136,13 @@ def _clock(seconds: float) -> str:
 
 
 def run(root: Path, names=(), listed=None) -> int:
-    os.environ[config.FAST_ENV] = "0"
     paths = notebooks(root, names, listed)
     timings_file = root / TIMINGS
-    previous = read_timings(root)["seconds"]
+    try:
+        previous = read_timings(root)["seconds"]
+    except ValueError as err:
+        print(f"Note: {err} Starting without the previous times.", flush=True)
+        previous = {}
     timings = dict(previous)
     device = course_notebooks.device_in_use()
     course_start = time.perf_counter()
@@ -106,6 +160,13 @@ def run(root: Path, names=(), listed=None) -> int:
         except RuntimeError as err:
             print(f"\nStopped: {err}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt as err:
+            print(
+                f"\nInterrupted (Ctrl-C) in {err}\nThe notebook file was left unchanged; "
+                f"`python -m tools.course run {path.stem[:2]}` runs it again.",
+                file=sys.stderr,
+            )
+            return 130
         timings[path.name] = round(seconds, 1)
         print(f"      done in {_clock(seconds)}", flush=True)
         record = {"device": device, "seconds": timings}
@@ -119,10 +180,24 @@ def run(root: Path, names=(), listed=None) -> int:
 
 
 def read_timings(root: Path) -> dict:
+    """``results/run-times.json`` as ``{"device": str, "seconds": {notebook file: seconds}}``;
+    empty before the first run. A damaged file is a ValueError that names it."""
     path = root / TIMINGS
     if not path.is_file():
         return {"device": "", "seconds": {}}
-    return json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        seconds = record["seconds"]
+        if not isinstance(record["device"], str) or not all(
+            isinstance(s, (int, float)) and s >= 0 for s in seconds.values()
+        ):
+            raise ValueError("a device name and seconds per notebook were expected")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(
+            f"{path} is damaged ({type(err).__name__}: {err}): delete it, and `make run` "
+            "writes it again."
+        ) from None
+    return record
 
 
 # ----------------------------------------------------------------------------- README tables
@@ -195,7 +270,10 @@ def measured_table(root: Path, name: str) -> str:
     record = measurements.read(root, name)
     if record is None:
         return f"_Not measured yet: run `make {name}`._"
-    return f"{module.table(record['rows'])}\n\n{module.caption(record)}"
+    try:
+        return f"{module.table(record['rows'])}\n\n{module.caption(record)}"
+    except (KeyError, TypeError, ValueError) as err:
+        raise measurements.damaged(root, name, err) from None
 
 
 #: README block name -> function(root, catalogue) that renders it

@@ -18,6 +18,14 @@ def write(root: Path, name: str, record: dict) -> Path:
 
 
 def read(root: Path, name: str) -> dict | None:
-    """``results/<name>.json`` as written by ``make <name>``, or None before the first run."""
+    """``results/<name>.json`` as written by ``make <name>``, or None before the first run;
+    a damaged file is a ValueError naming it (``shared.report.read_measurement``)."""
+    return report.read_measurement(root / "results" / f"{name}.json")
+
+
+def damaged(root: Path, name: str, problem) -> ValueError:
+    """The error for a measurement file that cannot be used: which file, why, what to do."""
+    if isinstance(problem, KeyError):
+        problem = f"{problem} is missing"
     path = root / "results" / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    return ValueError(f"{path} is damaged ({problem}): run `make {name}` to measure again.")

@@ -10,11 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from pathlib import Path
 
 from shared import catalogue, config
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+#: Jupyter's own plotting backend: a figure becomes a PNG image in the notebook's outputs.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def kernel_env(settings: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a kernel that runs one of the course's notebooks: this process's,
+    with every course switch (``config.COURSE_SWITCHES``) cleared, the inline plotting backend,
+    and ``settings`` on top. So nothing the shell exported (``FORCE_CNN_FAST=1``,
+    ``MPLBACKEND=Agg``, ...) changes what a run computes or stores."""
+    env = {k: v for k, v in os.environ.items() if k not in config.COURSE_SWITCHES}
+    env["MPLBACKEND"] = INLINE_BACKEND
+    env.update(settings or {})
+    return env
 
 
 def notebook_path(name: str, root: Path = ROOT) -> Path:

@@ -1,0 +1,68 @@
+"""The ablation tool, on a tiny synthetic data set: every row trains, and the file has the
+fields notebook 07 reads."""
+
+import json
+
+import numpy as np
+import pytest
+
+from shared import config, data
+from tools import ablation
+
+
+def _tiny_splits(count=64):
+    rng = np.random.default_rng(0)
+
+    def images(n):
+        return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+
+    labels = np.arange(count) % 10
+    return data.Splits(
+        train_x=images(count),
+        train_y=labels,
+        val_x=images(32),
+        val_y=labels[:32],
+        test_x=images(32),
+        test_y=labels[:32],
+        val_indices=np.arange(32),
+        test_indices=np.arange(32, 64),
+    )
+
+
+def test_rows_start_at_the_post_and_end_at_the_course():
+    rows = ablation.rows()
+    first, last = rows[0][1], rows[-1][1]
+    assert first == ablation.Settings(False, 256, False, 1e-3, 0)
+    recipe = config.FULL_RECIPE
+    assert last == ablation.Settings(
+        True, recipe.batch_size, True, recipe.peak_learning_rate, recipe.max_shift
+    )
+    changed = [
+        sum(a != b for a, b in zip(dataclass_values(x), dataclass_values(y), strict=True))
+        for (_, x), (_, y) in zip(rows, rows[1:], strict=False)
+    ]
+    assert all(n >= 1 for n in changed), "every row adds a change"
+
+
+def dataclass_values(settings):
+    return list(vars(settings).values())
+
+
+def test_main_writes_every_row(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "load_splits", lambda *args, **kwargs: _tiny_splits())
+    output = tmp_path / "ablation.json"
+    argv = ["--epochs", "1", "--train-images", "48", "--eval-images", "16", "--output", str(output)]
+    assert ablation.main(argv) == 0
+    record = json.loads(output.read_text())
+    assert record["epochs"] == 1 and record["train_images"] == 48 and record["test_images"] == 16
+    assert [row["recipe"] for row in record["rows"]] == [label for label, _ in ablation.STEPS]
+    for row in record["rows"]:
+        assert 0 <= row["test_accuracy"] <= 1 and row["test_standard_error"] >= 0
+        assert 0 <= row["best_val_accuracy"] <= 1 and row["seconds"] > 0
+        assert len(row["history"]) == 1
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_main_rejects_zero_epochs():
+    with pytest.raises(SystemExit):
+        ablation.main(["--epochs", "0"])
