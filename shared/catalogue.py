@@ -34,7 +34,8 @@ NOTEBOOKS = (
         "00_cnn_concepts",
         "concepts",
         "CNN concepts",
-        "Convolution, stride, padding, pooling, the layer table, bias and variance",
+        "How a CNN sees and learns: convolution, pooling, the layer table, softmax, backprop, "
+        "Adam, bias and variance",
     ),
     Notebook(
         "01_keras_sequential",

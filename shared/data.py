@@ -7,9 +7,8 @@ that folder or in ``MNIST/raw/`` below it (torchvision's layout). Every file is 
 the SHA-256 of its uncompressed content before it is used.
 
 Downloads come from ``$MNIST_MIRROR`` first when it is set (your institution's own copy), then
-from ``MIRRORS``. A download gives up on a mirror that cannot be reached within ``timeout``
-seconds, that sends less than ``stall_bytes`` in ``stall_seconds``, that takes longer than
-``deadline``, or that sends more than the file can be; the next mirror is tried at once.
+from ``MIRRORS``. A download gives up on a mirror that cannot be reached, is too slow (see
+``Limits``) or sends more than the file can be, and tries the next one at once.
 """
 
 from __future__ import annotations
@@ -208,6 +207,16 @@ def parse_idx(raw: bytes, expected_shape: tuple[int, ...] | None = None) -> np.n
 # ----------------------------------------------------------------------------- downloading
 
 
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """When a download gives up on a mirror and tries the next one."""
+
+    timeout: float = 10.0  # seconds to connect, and the longest silence while receiving
+    deadline: float = 600.0  # seconds for the whole file
+    stall_seconds: float = 30.0  # a mirror must send at least stall_bytes ...
+    stall_bytes: int = 64 * 1024  # ... in every stall_seconds
+
+
 class MirrorFailed(Exception):
     """One try at one mirror failed. ``reached``: the server answered (so the internet works);
     ``retry``: a second try might succeed (the transfer broke off or arrived damaged)."""
@@ -222,16 +231,14 @@ def download(
     folder: Path,
     mirrors: tuple[str, ...] | None = None,
     attempts: int = 2,
-    timeout: float = 10.0,
-    deadline: float = 600.0,
-    stall_seconds: float = 30.0,
-    stall_bytes: int = 64 * 1024,
+    limits: Limits = Limits(),
     progress: bool = True,
 ) -> Path:
     """Download ``name.gz`` into ``folder`` from the first mirror that delivers it intact.
 
     ``mirrors`` defaults to ``mirror_urls()``. A mirror that cannot be reached, answers with an
-    error or a web page, or is too slow is left at once; a transfer that breaks off or arrives
+    error or a web page, or breaks one of the ``limits`` is left at once; a transfer that breaks
+    off or arrives
     damaged is tried ``attempts`` times. Only a verified file is written (atomically), so
     nothing that looks like a good file is ever left behind.
     """
@@ -244,7 +251,7 @@ def download(
         url = mirror + final.name
         for attempt in range(1, attempts + 1):
             try:
-                raw = _fetch(url, name, timeout, deadline, stall_seconds, stall_bytes, progress)
+                raw = _fetch(url, name, limits, progress)
                 problem = problem_with(raw, name, compressed=True)[1]
                 if problem:
                     raise MirrorFailed(f"the file it sent {problem}", retry=True)
@@ -268,12 +275,12 @@ def download(
     raise RuntimeError(f"Could not download {name}.gz:\n  {lines}\n{advice}")
 
 
-def _fetch(url, name, timeout, deadline, stall_seconds, stall_bytes, progress) -> bytes:
+def _fetch(url: str, name: str, limits: Limits, progress: bool) -> bytes:
     """The bytes at ``url``, or MirrorFailed saying why not."""
     limit = SIZES[name]  # a gzipped file is always smaller than the raw one
     start = time.monotonic()
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)
+        response = urllib.request.urlopen(url, timeout=limits.timeout)
     except urllib.error.HTTPError as err:
         raise MirrorFailed(f"the server answered HTTP {err.code} ({err.reason})") from None
     except (urllib.error.URLError, OSError, ValueError) as err:
@@ -286,41 +293,49 @@ def _fetch(url, name, timeout, deadline, stall_seconds, stall_bytes, progress) -
         if announced > limit:
             raise MirrorFailed(f"it announced {announced:,} bytes, more than {name} can be")
         bar = _Progress(url, announced) if progress else None
-        chunks, received = [], 0
-        window_start, window_bytes = start, 0
-        while True:
-            try:
-                chunk = response.read1(1 << 16)  # whatever has arrived, at most 64 KiB
-            except TimeoutError:
-                raise MirrorFailed(f"it sent nothing for {timeout:g} s") from None
-            except (OSError, http.client.HTTPException) as err:
-                raise MirrorFailed(f"the transfer broke off ({err})", retry=True) from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            received += len(chunk)
-            window_bytes += len(chunk)
-            now = time.monotonic()
-            if received > limit:
-                raise MirrorFailed(f"it sent more than {limit:,} bytes, more than {name} can be")
-            if now - start > deadline:
-                raise MirrorFailed(f"it took longer than {deadline:g} s ({received:,} bytes)")
-            if now - window_start >= stall_seconds:
-                if window_bytes < stall_bytes:
-                    raise MirrorFailed(
-                        f"it stalled: {window_bytes:,} bytes in {now - window_start:.0f} s"
-                    )
-                window_start, window_bytes = now, 0
+        try:
+            raw = _receive(response, limit, limits, start, bar)
+        finally:
             if bar:
-                bar.update(received)
-        if bar:
-            bar.close(received, time.monotonic() - start)
-    if announced and received < announced:
-        raise MirrorFailed(f"it sent {received:,} of {announced:,} bytes", retry=True)
-    raw = b"".join(chunks)
+                bar.close(time.monotonic() - start)
+    if announced and len(raw) < announced:
+        raise MirrorFailed(f"it sent {len(raw):,} of {announced:,} bytes", retry=True)
     if raw.lstrip()[:1] == b"<":
         raise MirrorFailed(_WEB_PAGE)
     return raw
+
+
+def _receive(response, limit: int, limits: Limits, start: float, bar) -> bytes:
+    """The body of ``response``, read as it arrives: at most ``limit`` bytes, within
+    ``limits``."""
+    chunks, received = [], 0
+    window_start, window_bytes = start, 0
+    while True:
+        try:
+            chunk = response.read1(1 << 16)  # whatever has arrived, at most 64 KiB
+        except TimeoutError:
+            raise MirrorFailed(f"it sent nothing for {limits.timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as err:
+            raise MirrorFailed(f"the transfer broke off ({err})", retry=True) from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        received += len(chunk)
+        window_bytes += len(chunk)
+        now = time.monotonic()
+        if received > limit:
+            raise MirrorFailed(f"it sent more than {limit:,} bytes, more than the file can be")
+        if now - start > limits.deadline:
+            raise MirrorFailed(f"it took longer than {limits.deadline:g} s ({received:,} bytes)")
+        if now - window_start >= limits.stall_seconds:
+            if window_bytes < limits.stall_bytes:
+                raise MirrorFailed(
+                    f"it stalled: {window_bytes:,} bytes in {now - window_start:.0f} s"
+                )
+            window_start, window_bytes = now, 0
+        if bar:
+            bar.update(received)
+    return b"".join(chunks)
 
 
 _WEB_PAGE = (
@@ -336,18 +351,24 @@ class _Progress:
     def __init__(self, url: str, total: int):
         parts = urllib.parse.urlsplit(url)
         where = parts.netloc or "a local folder"
-        size = f" ({total / 1e6:.1f} MB)" if total else ""
+        size = f" ({_size(total)})" if total else ""
         print(f"downloading {parts.path.rsplit('/', 1)[-1]}{size} from {where}:", end="")
-        self.total, self.shown = total, 0
+        self.total, self.shown, self.received = total, 0, 0
 
     def update(self, received: int) -> None:
+        self.received = received
         if self.total:
             while self.shown < 75 and 100 * received >= (self.shown + 25) * self.total:
                 self.shown += 25
                 print(f" {self.shown}%", end="", flush=True)
 
-    def close(self, received: int, seconds: float) -> None:
-        print(f" done, {received / 1e6:.1f} MB in {seconds:.1f} s", flush=True)
+    def close(self, seconds: float) -> None:
+        done = "done" if not self.total or self.received >= self.total else "stopped"
+        print(f" {done}, {_size(self.received)} in {seconds:.1f} s", flush=True)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count / 1e3:.1f} kB"
 
 
 def _missing_help(folder: Path, online: bool = False) -> str:

