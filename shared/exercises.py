@@ -1030,7 +1030,7 @@ def _check_slice_shape(answer) -> str | None:
     return None
 
 
-DROPOUT_EVAL_FULL, DROPOUT_EVAL_FAST = (0.0001, 0.03), (0.0001, 0.10)
+DROPOUT_EVAL_FULL, DROPOUT_EVAL_FAST = (0.0001, 0.05), (0.0001, 0.25)
 
 
 def _check_dropout_at_eval(answer) -> str | None:
