@@ -4,6 +4,7 @@
 #   make lab    open JupyterLab on notebooks/
 #   make bench  measure training speed of every backend
 #   make levers measure each speed lever the notebooks teach, lever off against on
+#   make ablation  the post's recipe against the course's, one change at a time (half an hour)
 #   make colab-check  every notebook alone, as Colab runs it, in a replica of Colab's runtime
 #   make site   the course as a website in build/site, from the committed notebooks
 #   make site-test  that website in headless Chromium: every page, link, image and button
@@ -13,7 +14,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit notebooks lab bench levers readme clean colab-check site site-test
+.PHONY: run test lint unit notebooks lab bench levers ablation readme clean colab-check site site-test
 
 # Re-installs only when the requirements or the package description change.
 $(STAMP): requirements.txt pyproject.toml
@@ -51,6 +52,9 @@ bench: $(STAMP)
 
 levers: $(STAMP)
 	$(BIN)/python -m tools.levers
+
+ablation: $(STAMP)
+	$(BIN)/python -m tools.ablation
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.course readme

@@ -159,18 +159,22 @@ def test_shipped_results_equal_the_committed_ones():
     assert report.COMMITTED_RESULTS == ROOT / "shared" / "course-results"
 
 
-def test_shipping_copies_and_prunes(tmp_path):
+def test_shipping_copies_the_catalogues_files_and_prunes(tmp_path):
     source, shipped = tmp_path / "results", tmp_path / "shipped"
     source.mkdir()
-    (source / "a.json").write_text("{}")
+    (source / "bench.json").write_text("{}")
+    (source / "03_pytorch_sequential.json").write_text("{}")
+    (source / "03_pytorch_sequential (copy).json").write_text("{}")  # never shipped
     shipped.mkdir()
     (shipped / "old.json").write_text("{}")
     assert ship_results.differences(source, shipped) == [
-        "a.json is missing",
+        "03_pytorch_sequential.json is missing",
+        "bench.json is missing",
         "old.json is not in results/",
     ]
     ship_results.ship(source, shipped)
     assert ship_results.differences(source, shipped) == []
+    assert sorted(p.name for p in shipped.iterdir()) == ["03_pytorch_sequential.json", "bench.json"]
 
 
 def test_pyproject_ships_the_results():
