@@ -4,9 +4,11 @@ says what is off.
 The solutions that need a framework run in the notebooks themselves: a copy of each notebook, in
 fast mode, with every answer cell replaced by its exercise's solution code. To stay within a few
 minutes, the copy skips the cells between the training loop and the exercises (evaluation,
-plots, saving), and the training loop too where no solution needs the trained model.
+plots, saving), the training loop too where no solution needs the trained model, and the cells
+that only draw a figure with ``plots``.
 """
 
+import ast
 import json
 import math
 import re
@@ -169,6 +171,22 @@ def test_training_ranges_depend_on_the_mode(monkeypatch):
 # ----------------------------------------------------------------------------- solutions
 
 
+def only_draws(source):
+    """True for a cell that only calls ``plots`` functions: it defines nothing later cells use."""
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:  # an IPython magic
+        return False
+    return bool(statements) and all(
+        isinstance(s, ast.Expr)
+        and isinstance(s.value, ast.Call)
+        and isinstance(s.value.func, ast.Attribute)
+        and isinstance(s.value.func.value, ast.Name)
+        and s.value.func.value.id == "plots"
+        for s in statements
+    )
+
+
 def with_solutions(name, folder=ROOT / "notebooks"):
     """A copy of the notebook in which every answer cell holds its exercise's solution."""
     nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
@@ -181,6 +199,7 @@ def with_solutions(name, folder=ROOT / "notebooks"):
         keep = list(range(train[0] + (name in NEEDS_TRAINING)))
     elif name in NEEDED_UNTIL:
         keep = list(range(next(i for i, c in enumerate(cells) if NEEDED_UNTIL[name] in c.source)))
+    keep = [i for i in keep if cells[i].cell_type == "code" and not only_draws(cells[i].source)]
     checks = []
     for i in range(start, len(cells)):
         tags = cells[i].metadata.get("tags", [])
