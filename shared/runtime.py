@@ -17,7 +17,7 @@ from . import catalogue, report
 
 #: The version of this helper package that every setup cell installs on Colab: a tag (or commit)
 #: of the course's repository. ``python -m tools.pin REF`` changes it here and in every setup cell.
-HELPER_REF = "v1.1.0"
+HELPER_REF = "v1.0.0"
 
 #: Oldest and newest release (major.minor) of each framework the notebooks were tested with: the
 #: oldest is Colab's runtime (``tests/colab/runtime.txt``, ``make colab-check``), the newest
