@@ -34,7 +34,7 @@ def third_party_imports(folder) -> set[str]:
     """Top-level names of every module imported anywhere in ``folder``'s Python files,
     lazy imports inside functions included, minus the standard library and the package."""
     names = set()
-    for path in folder.glob("*.py"):
+    for path in folder.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names |= {alias.name.split(".")[0] for alias in node.names}
