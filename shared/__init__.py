@@ -8,7 +8,7 @@ A reading map, one line per module (the notebook that explains it in brackets):
 - ``concepts``   convolution, pooling and the layer table in plain NumPy, tested copies (00)
 - ``plots``      every figure the notebooks draw (00, 01-06)
 - ``report``     per-class accuracy, bias/variance, the results files (01-06, 07)
-- ``exercises``  checks, hints and solutions of the exercises, a module per notebook (every notebook)
+- ``exercises``  the exercises' checks, hints and solutions, a module per notebook (all)
 - ``runtime``    what the setup cell prints: versions, tested ranges, GPU advice (every notebook)
 
 No module imports TensorFlow, Keras or PyTorch: each notebook imports its own framework. The
