@@ -84,8 +84,9 @@ def outside_tested_range(package: str, version: str) -> str | None:
     )
 
 
-def _clock(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{round(seconds % 60):02d}"
+def clock(seconds: float) -> str:
+    """``seconds`` as ``m:ss``, e.g. ``'5:52'`` (whole seconds, rounded down)."""
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 def full_run_time(notebook: str) -> str | None:
@@ -96,7 +97,7 @@ def full_run_time(notebook: str) -> str | None:
         seconds = record["seconds"][f"{notebook}.ipynb"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return f"{_clock(seconds)} (min:s) on {record.get('device') or 'an unnamed machine'}"
+    return f"{clock(seconds)} (min:s) on {record.get('device') or 'an unnamed machine'}"
 
 
 def messages(notebook: str, colab: bool | None = None, gpu: bool | None = None) -> list[str]:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from shared import catalogue, config, report
+from shared.runtime import clock
 
 from . import measurements
 from . import notebooks as course_notebooks
@@ -131,10 +132,6 @@ def _kill_kernel(client) -> None:
         pass  # already gone
 
 
-def _clock(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-
-
 def run(root: Path, names=(), listed=None) -> int:
     paths = notebooks(root, names, listed)
     timings_file = root / TIMINGS
@@ -149,10 +146,10 @@ def run(root: Path, names=(), listed=None) -> int:
     for number, path in enumerate(paths, 1):
         left = [p.name for p in paths[number - 1 :]]
         known = [previous[n] for n in left if n in previous]
-        estimate = f", about {_clock(sum(known))} left" if len(known) == len(left) else ""
+        estimate = f", about {clock(sum(known))} left" if len(known) == len(left) else ""
         elapsed = time.perf_counter() - course_start
         print(
-            f"[{number}/{len(paths)}] {path.name}  (elapsed {_clock(elapsed)}{estimate})",
+            f"[{number}/{len(paths)}] {path.name}  (elapsed {clock(elapsed)}{estimate})",
             flush=True,
         )
         try:
@@ -168,13 +165,13 @@ def run(root: Path, names=(), listed=None) -> int:
             )
             return 130
         timings[path.name] = round(seconds, 1)
-        print(f"      done in {_clock(seconds)}", flush=True)
+        print(f"      done in {clock(seconds)}", flush=True)
         record = {"device": device, "seconds": timings}
         report.write_text_atomic(timings_file, json.dumps(record, indent=2) + "\n")
     print("\nWall time per notebook:")
     for path in paths:
-        print(f"  {path.name:<36} {_clock(timings[path.name])}")
-    print(f"  {'total':<36} {_clock(time.perf_counter() - course_start)}")
+        print(f"  {path.name:<36} {clock(timings[path.name])}")
+    print(f"  {'total':<36} {clock(time.perf_counter() - course_start)}")
     write_readme_tables(root, listed)
     return 0
 
@@ -255,7 +252,7 @@ def syllabus_table(root: Path, listed=None) -> str:
                 f"[{path.stem}](notebooks/{path.name})",
                 nb.syllabus,
                 f"[![Open In Colab]({COLAB_BADGE})]({url})",
-                _clock(seconds) if seconds is not None else "not measured",
+                clock(seconds) if seconds is not None else "not measured",
             ]
         )
     device = timings["device"] or "not measured yet"

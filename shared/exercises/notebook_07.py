@@ -61,8 +61,8 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
 
     def check_rerun(answer) -> str | None:
         path = Path(answer).resolve()
-        committed = [config.project_root() / "results", getattr(report, "COMMITTED_RESULTS", None)]
-        if any(folder and path.parent == Path(folder).resolve() for folder in committed):
+        committed = [config.project_root() / "results", report.COMMITTED_RESULTS]
+        if any(path.parent == folder.resolve() for folder in committed):
             return (
                 "that file is in results/ (or the copy shipped with the package), the committed "
                 "full-run results: a re-run must write elsewhere (set FORCE_CNN_RESULTS_DIR)"
