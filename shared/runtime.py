@@ -85,8 +85,10 @@ def outside_tested_range(package: str, version: str) -> str | None:
 
 
 def clock(seconds: float) -> str:
-    """``seconds`` as ``m:ss``, e.g. ``'5:52'`` (whole seconds, rounded down)."""
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+    """``seconds`` as ``m:ss``, e.g. ``'5:52'``, rounded to the nearest second (59.6 s is
+    ``'1:00'``, never ``'0:60'``)."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
 
 
 def full_run_time(notebook: str) -> str | None:
