@@ -1,5 +1,5 @@
 # Force of CNN: every target sets up its own virtual environment first.
-#   make run    execute the whole course (full mode) and refresh results/ and the README table
+#   make run    execute the whole course (full mode); replace the course's record and README tables
 #   make test   lint, unit tests and the notebooks in fast mode under nbval
 #   make lab    open JupyterLab on notebooks/
 #   make bench  measure training speed of every backend
@@ -25,7 +25,6 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m tools.course run
-	$(BIN)/python -m tools.ship_results
 
 test: lint unit notebooks
 
@@ -43,9 +42,12 @@ notebooks: $(STAMP)
 # Jupyter refuses to start as root (as in many containers) unless it is told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# A shell's MPLBACKEND (Agg on many servers) would reach every kernel and hide every figure:
+# it is unset for JupyterLab, whose kernels then draw inline. LAB_ARGS passes more options.
 lab: $(STAMP)
 	$(if $(LAB_FLAGS),@echo "Running as root: starting JupyterLab with --allow-root.")
-	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks
+	$(if $(MPLBACKEND),@echo "MPLBACKEND=$(MPLBACKEND) is unset for JupyterLab: figures show inline.")
+	env -u MPLBACKEND $(BIN)/jupyter lab $(strip $(LAB_FLAGS) $(LAB_ARGS)) notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench
@@ -58,7 +60,6 @@ ablation: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.course readme
-	$(BIN)/python -m tools.ship_results
 
 # Colab's runtime, replicated: Python 3.13 and the versions in tests/colab/runtime.txt. The
 # venv is rebuilt only when that file changes; downloaded wheels are kept in COLAB_WHEELS and
@@ -75,6 +76,7 @@ $(COLAB_STAMP): tests/colab/runtime.txt tests/colab/colab-constraints.txt
 	$(COLAB_VENV)/bin/python -m pip download --quiet --dest $(COLAB_WHEELS) -r tests/colab/runtime.txt
 	$(COLAB_VENV)/bin/python -m pip install --quiet --no-index --find-links $(COLAB_WHEELS) \
 		-r tests/colab/runtime.txt
+	echo "Colab's runtime, replicated from tests/colab/runtime.txt" > $(COLAB_VENV)/colab-replica
 	touch $(COLAB_STAMP)
 
 colab-check: $(COLAB_STAMP)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .report import HISTORY_KEYS, NUM_CLASSES, check_labels, confusion_counts
+from .metrics import HISTORY_KEYS, NUM_CLASSES, check_labels, confusion_counts
 
 RIGHT, WRONG = "#1a7f37", "#cf222e"
 
@@ -172,10 +172,10 @@ def per_class_bars(accuracies, title: str | None = None):
 
 def _check_runs(results) -> list:
     if not isinstance(results, (list, tuple)) or not results:
-        raise ValueError("results must be a non-empty list of results dicts (see shared.report).")
+        raise ValueError("results must be a non-empty list of results dicts (see shared.results).")
     for r in results:
         if not isinstance(r, dict) or "backend" not in r or "history" not in r:
-            raise ValueError("every result needs 'backend' and 'history' (see shared.report).")
+            raise ValueError("every result needs 'backend' and 'history' (see shared.results).")
     return list(results)
 
 

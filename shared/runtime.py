@@ -7,17 +7,12 @@ so checking TensorFlow's version never imports TensorFlow.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from importlib import metadata
 from pathlib import Path
 
-from . import catalogue, report
-
-#: The version of this helper package that every setup cell installs on Colab: a tag (or commit)
-#: of the course's repository. ``python -m tools.pin REF`` changes it here and in every setup cell.
-HELPER_REF = "v1.0.0"
+from . import catalogue, measurements
 
 #: Oldest and newest release (major.minor) of each framework the notebooks were tested with: the
 #: oldest is Colab's runtime (``tests/colab/runtime.txt``, ``make colab-check``), the newest
@@ -33,9 +28,6 @@ TESTED = {
 #: Python versions the course runs with: 3.11 (``make test``) to 3.13 (``make colab-check``).
 #: Keras 3.13 and newer need Python 3.11.
 TESTED_PYTHON = ("3.11", "3.13")
-
-#: The course's committed full-run measurements, shipped inside this package.
-COMMITTED_RESULTS = report.COMMITTED_RESULTS
 
 CHANGE_RUNTIME = "Runtime > Change runtime type, choose a GPU"
 
@@ -59,20 +51,30 @@ def installed(package: str) -> str | None:
         return None
 
 
+#: A release as packaging tools write it: an optional epoch (``1!``), then numbers and dots; a
+#: pre-release, post-release or local tag (``rc1``, ``.post2``, ``+cpu``) may follow.
+RELEASE = re.compile(r"^\s*(?:\d+!)?(\d+)(?:\.(\d+))?")
+
+
 def _minor(version: str) -> tuple[int, int]:
-    """``'2.11.0+cpu'`` -> ``(2, 11)``."""
-    numbers = re.findall(r"\d+", version)
-    if len(numbers) < 2:
+    """``'2.11.0+cpu'`` -> ``(2, 11)``, ``'3'`` -> ``(3, 0)``, ``'1!2.12.0'`` -> ``(2, 12)``."""
+    match = RELEASE.match(version)
+    if not match:
         raise ValueError(f"cannot read a version number from {version!r}.")
-    return int(numbers[0]), int(numbers[1])
+    return int(match.group(1)), int(match.group(2) or 0)
 
 
 def outside_tested_range(package: str, version: str) -> str | None:
-    """A plain warning when ``version`` of ``package`` is older or newer than the tested ones."""
+    """A plain warning when ``version`` of ``package`` is older or newer than the tested ones,
+    or cannot be read at all."""
     oldest, newest = TESTED[package]
-    if _minor(version) < _minor(oldest):
+    try:
+        found = _minor(version)
+    except ValueError:
+        return f"WARNING: cannot tell whether {package} {version!r} was tested with this course."
+    if found < _minor(oldest):
         side = "older than"
-    elif _minor(version) > _minor(newest):
+    elif found > _minor(newest):
         side = "newer than"
     else:
         return None
@@ -93,13 +95,15 @@ def clock(seconds: float) -> str:
 
 def full_run_time(notebook: str) -> str | None:
     """How long a full run of ``notebook`` took in the course's own measurement, e.g.
-    ``'5:52 (min:s) on CPU: AMD EPYC, 2 cores'``; None when it was not measured."""
+    ``'5:52 (min:s) on CPU: AMD EPYC, 2 cores'``; None when it was not measured, or when the
+    shipped ``run-times.json`` cannot be used (``measurements.read`` checks it whole)."""
     try:
-        record = json.loads((COMMITTED_RESULTS / "run-times.json").read_text())
-        seconds = record["seconds"][f"{notebook}.ipynb"]
-    except (OSError, ValueError, KeyError, TypeError):
+        record = measurements.read("run-times")
+    except ValueError:
         return None
-    return f"{clock(seconds)} (min:s) on {record.get('device') or 'an unnamed machine'}"
+    if record is None:
+        return None
+    return f"{clock(record['seconds'][f'{notebook}.ipynb'])} (min:s) on {record['device']}"
 
 
 def messages(notebook: str, colab: bool | None = None, gpu: bool | None = None) -> list[str]:

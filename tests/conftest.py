@@ -5,7 +5,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from shared import report
+from shared import results
 
 matplotlib.use("Agg")
 
@@ -18,11 +18,11 @@ def _mnist_folder() -> Path:
     loader (downloaded from ``$MNIST_MIRROR`` or the known mirrors, verified, cached) when they
     are missing. Without them and with no mirror in reach, the whole session stops with one
     message that says how to provide the files."""
-    from shared import data
+    from shared import mnist
 
-    folder = data.data_dir()
+    folder = mnist.data_dir()
     try:
-        data.load_mnist(folder)
+        mnist.load_mnist(folder)
     except RuntimeError as err:
         pytest.exit(f"The tests need the four MNIST files. {err}", returncode=1)
     return folder
@@ -44,15 +44,15 @@ def mnist_dir() -> Path:
 @pytest.fixture(autouse=True)
 def _no_mode_leak(monkeypatch):
     """Each test starts in the mode it asks for, whatever the shell exported."""
-    from shared import config, data
+    from shared import config, mirrors
 
-    for name in (*config.COURSE_SWITCHES, data.MIRROR_ENV):
+    for name in (*config.COURSE_SWITCHES, mirrors.MIRROR_ENV):
         monkeypatch.delenv(name, raising=False)
 
 
 def _sample_results(**changes):
     results = {
-        "schema": report.SCHEMA_VERSION,
+        "schema": results.SCHEMA_VERSION,
         "notebook": "03_pytorch_sequential",
         "backend": "PyTorch (nn.Sequential)",
         "mode": "full",

@@ -2,6 +2,7 @@
 fields notebook 07 reads."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -60,9 +61,65 @@ def test_main_writes_every_row(tmp_path, monkeypatch, capsys):
         assert 0 <= row["test_accuracy"] <= 1 and row["test_standard_error"] >= 0
         assert 0 <= row["best_val_accuracy"] <= 1 and row["seconds"] > 0
         assert len(row["history"]) == 1
+    assert record["machine"]["cores"] >= 1 and record["machine"]["libraries"]["torch"]
     assert "wrote" in capsys.readouterr().out
 
 
-def test_main_rejects_zero_epochs():
-    with pytest.raises(SystemExit):
-        ablation.main(["--epochs", "0"])
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fails a test if the ablation loads data or trains."""
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the ablation started work despite bad arguments")
+
+    monkeypatch.setattr(data, "load_splits", no_work)
+    monkeypatch.setattr(ablation, "train", no_work)
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--epochs", "0"], "must be at least 1"),
+        (["--seed", "-1"], "must be a non-negative integer"),
+        (["--train-images", "0"], "must be at least 1"),
+        (["--epochs", "1"], "must not replace results/ablation.json"),
+        (["--train-images", "4096"], "give --output"),
+        (["--seed", "1"], "give --output"),
+    ],
+)
+def test_bad_arguments_stop_before_loading_data(argv, says, no_training, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        ablation.main(argv)
+    assert stopped.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_output_is_checked_before_training(tmp_path, no_training, capsys):
+    (tmp_path / "folder.json").mkdir()
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    for output, says in [
+        (tmp_path / "ablation.txt", "must name a .json file"),
+        (tmp_path / "folder.json", "must name a .json file"),
+        (locked / "new" / "ablation.json", "is not writable"),
+    ]:
+        if says == "is not writable" and os.access(locked, os.W_OK):
+            continue  # running as root: every folder is writable
+        with pytest.raises(SystemExit):
+            ablation.main(["--epochs", "1", "--output", str(output)])
+        assert says in capsys.readouterr().err
+
+
+def test_a_short_run_names_the_committed_file_only_in_full(tmp_path):
+    args = ablation.argparse.Namespace(
+        epochs=ablation.FULL_EPOCHS,
+        train_images=None,
+        eval_images=None,
+        seed=config.SEED,
+        output=None,
+    )
+    assert ablation.output_path(args, tmp_path) == (tmp_path / "results" / "ablation.json")
+    args.output = tmp_path / "results" / ".." / "results" / "ablation.json"
+    args.epochs = 1
+    with pytest.raises(ValueError, match="must not replace"):
+        ablation.output_path(args, tmp_path)

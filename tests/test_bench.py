@@ -4,8 +4,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from shared import config
-from tools import bench
+from shared import concepts, config
+from tools import bench, kernels
+
+from .conftest import ROOT
 
 
 def write_notebook(path, *cells, tags=("train",)):
@@ -48,16 +50,71 @@ def test_measure_notebook_runs_the_notebook_in_bench_mode(tmp_path, monkeypatch)
 
 
 def test_rows_and_table():
-    matmul = 50e9
-    baseline = bench.row(bench.BASELINE, {"seconds": 20.0, "images": 1000}, matmul, None)
-    fast = bench.row("03", {"seconds": 10.0, "images": 1000, "val_accuracy": 0.9876}, matmul, 20.0)
+    limit = 50.0
+    baseline = bench.row(bench.BASELINE, {"seconds": 20.0, "images": 1000}, limit, None)
+    fast = bench.row("03", {"seconds": 10.0, "images": 1000, "val_accuracy": 0.9876}, limit, 20.0)
+    bf16 = bench.row("03 + bf16", {"seconds": 5.0, "images": 1000}, limit, 20.0, True)
     assert fast["images_per_second"] == 100 and fast["seconds_per_60k_epoch"] == 600
-    assert fast["speedup_vs_baseline"] == 2.0
-    assert "percent_of_peak" not in fast, "no peak the matmul could beat"
-    assert fast["percent_of_matmul"] == pytest.approx(100 * 100 * 71_954_688 / matmul)
-    text = bench.table([baseline, fast])
+    assert fast["speedup_vs_baseline"] == 2.0 and fast["precision"] == "float32"
+    assert fast["percent_of_limit"] == pytest.approx(100 * 100 * 71_954_688 / 50e9)
+    assert bf16["percent_of_limit"] is None, "fp32 kernels are no limit for bfloat16"
+    text = bench.table([baseline, fast, bf16])
     assert "| 03 | 100 | 600 | 7.2 | 14% | 2.00× | 98.76% |" in text
     assert text.splitlines()[2].endswith("| 1.00× | – |")
+    assert "| 03 + bf16 | 200 | 300 | 14.4 | – | 4.00× | – |" in text
+
+
+def test_the_limit_is_the_fastest_kernel():
+    rates = {"torch fp32 matrix multiply": 200.0, "TensorFlow second convolution": 320.0}
+    assert kernels.limit(rates) == ("TensorFlow second convolution", 320.0)
+    with pytest.raises(ValueError, match="no kernel"):
+        kernels.limit({})
+
+
+def test_best_rate_synchronises_before_reading_the_clock():
+    calls = []
+    rate = kernels.best_rate(
+        lambda: calls.append("step") or len(calls),
+        1e6,
+        windows=2,
+        seconds=0.01,
+        synchronize=lambda result: calls.append(("sync", result)),
+    )
+    assert rate > 0 and calls[1] == ("sync", 1)  # the warm-up, then a wait for it
+    syncs = [i for i, call in enumerate(calls) if isinstance(call, tuple)]
+    assert len(syncs) == 3 and syncs[-1] == len(calls) - 1  # one per window, at its end
+    with pytest.raises(ValueError, match="windows must be at least 1"):
+        kernels.best_rate(print, 1.0, windows=0)
+
+
+@pytest.mark.slow
+def test_torch_kernels_give_plausible_rates():
+    rates = kernels.torch_kernels(windows=1, seconds=0.05, size=128)
+    assert set(rates) == {
+        "torch fp32 matrix multiply",
+        "torch second convolution, forward and backward",
+    }
+    assert all(1e7 < rate < 1e15 for rate in rates.values())
+
+
+def test_second_convolution_is_most_of_a_training_step():
+    share = kernels.second_convolution_flops(1) / concepts.flops_per_image(training=True)
+    assert 0.8 < share < 0.95
+
+
+def test_no_committed_backend_beats_the_limit():
+    """A limit no backend can beat (this fails on a bench.json from the old, matmul-only
+    reference: run `make bench`)."""
+    record = json.loads((ROOT / "results" / "bench.json").read_text())
+    assert "limit_gflops" in record, "results/bench.json predates the limit: run `make bench`"
+    assert record["limit_gflops"] == max(record["kernels"].values())
+    assert record["limit_kernel"] in record["kernels"]
+    above = [
+        f"{r['backend']}: {r['gflops']:.0f} GFLOP/s, {r['percent_of_limit']:.0f}% of the limit"
+        for r in record["rows"]
+        if r["precision"] == "float32" and r["gflops"] > record["limit_gflops"]
+    ]
+    assert not above, "the bench's limit is no limit: " + "; ".join(above)
 
 
 def test_fastest_skips_the_warm_up_epoch():
@@ -65,10 +122,6 @@ def test_fastest_skips_the_warm_up_epoch():
     assert bench.fastest([1.0, 3.0]) == 3.0
     with pytest.raises(ValueError, match="warm-up epoch and a timed one"):
         bench.fastest([1.0])
-
-
-def test_measure_matmul_gives_a_plausible_rate():
-    assert 1e8 < bench.measure_matmul(size=128, windows=1, seconds=0.05) < 1e14
 
 
 def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, capsys):
@@ -91,7 +144,10 @@ def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, caps
 
     monkeypatch.setattr(bench, "measure_baseline", measure_baseline)
     monkeypatch.setattr(bench, "measure_notebook", measure_notebook)
-    monkeypatch.setattr(bench, "measure_matmul", lambda: 100e9)
+    rates = iter(
+        [{"torch matmul": 90.0, "tf conv": 100.0}, {"torch matmul": 120.0, "tf conv": 80.0}]
+    )
+    monkeypatch.setattr(bench, "measure_kernels", lambda: next(rates))
     assert bench.main(["--images", "2048", "--rounds", "2", "01", "03"]) == 0
     assert calls.count(("03_pytorch_sequential", True)) == 1  # bfloat16 in the first round only
     assert calls.count(("03_pytorch_sequential", False)) == 2 and calls.count("baseline") == 2
@@ -105,9 +161,29 @@ def test_main_writes_results_and_validates_arguments(tmp_path, monkeypatch, caps
     ]
     assert record["rows"][0]["seconds_per_60k_epoch"] == 60000 / (2048 / 4.0)
     assert record["rows"][1]["speedup_vs_baseline"] == 2.0  # fastest rounds: 4 s against 2 s
-    assert record["rounds"] == 2 and record["matmul_gflops"] == 100
+    assert record["rounds"] == 2 and record["kernels"] == {"torch matmul": 120, "tf conv": 100}
+    assert record["limit_kernel"] == "torch matmul" and record["limit_gflops"] == 120
+    assert record["rows"][3]["percent_of_limit"] is None
+    assert record["machine"]["cores"] >= 1 and "AVX2" in record["machine"]["cpu_features"]
     assert "peak" not in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        bench.main(["--images", "10"])
-    with pytest.raises(SystemExit):
-        bench.main(["--rounds", "0"])
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--images", "10"], "--images must be from 1,024"),
+        (["--images", "60001"], "to 60,000"),
+        (["--rounds", "0"], "--rounds must be at least 1"),
+        (["07"], "only backend notebooks"),
+        (["99"], ""),
+    ],
+)
+def test_bad_arguments_stop_before_any_work(argv, says, monkeypatch, capsys):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the bench started measuring despite bad arguments")
+
+    for name in ("measure_kernels", "measure_baseline", "measure_notebook"):
+        monkeypatch.setattr(bench, name, no_work)
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(argv)
+    assert stopped.value.code == 2 and says in capsys.readouterr().err

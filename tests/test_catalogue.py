@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from shared import catalogue, report
-from tools import bench, course
+from shared import catalogue, results
+from tools import bench, course, readme
 
 from .conftest import ROOT
 
@@ -39,16 +39,16 @@ def test_a_seventh_backend_reaches_bench_loader_and_readme(tmp_path, monkeypatch
         (tmp_path / "notebooks" / nb.file_name).write_text("{}")
     for name in catalogue.backend_names():
         record = make_results(notebook=name, backend=catalogue.find(name).title)
-        report.write_results(tmp_path / "results" / f"{name}.json", record)
+        results.write_results(tmp_path / "results" / f"{name}.json", record)
     (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
 
     assert bench.backend_paths(tmp_path)[-1].name == "07_jax.ipynb"
     assert [p.name for p in course.notebooks(tmp_path, ["07"])] == ["07_jax.ipynb"]
-    runs = report.load_all_results(tmp_path / "results")  # what notebook 07 calls
+    runs = results.load_all_results(tmp_path / "results")  # what notebook 07 calls
     assert [r["notebook"] for r in runs][-1] == "07_jax" and len(runs) == 7
-    readme = course.render_readme(tmp_path)
-    assert "| [07_jax](notebooks/07_jax.ipynb) | The network in JAX |" in readme
-    assert "| JAX (Flax) | 99.00% |" in readme
+    rendered = readme.render_readme(tmp_path)
+    assert "| [07_jax](notebooks/07_jax.ipynb) | The network in JAX |" in rendered
+    assert "| JAX (Flax) | 99.00% |" in rendered
 
 
 def test_the_comparison_notebook_reads_the_catalogue():

@@ -4,8 +4,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from shared import catalogue, report
-from tools import course
+from shared import catalogue
+from tools import course, readme, run_times
 
 from .conftest import ROOT
 
@@ -14,7 +14,7 @@ def make_course(tmp_path, *cells_per_notebook):
     """A course in ``tmp_path`` with one notebook per list of cells, and its catalogue."""
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "pyproject.toml").write_text("")
-    blocks = [f"{start}\nold\n{end}\n" for start, end in map(course._markers, course.TABLES)]
+    blocks = [f"{start}\nold\n{end}\n" for start, end in map(readme.markers, readme.TABLES)]
     (tmp_path / "README.md").write_text("# Course\n" + "\n".join(blocks) + "the end\n")
     paths = []
     for number, cells in enumerate(cells_per_notebook):
@@ -40,13 +40,13 @@ def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys):
     assert nbformat.read(paths[1], as_version=4).cells[1].outputs[0]["text"] == "None\n"
     out = capsys.readouterr().out
     assert "[1/2] 00_demo.ipynb" in out and "Wall time per notebook" in out
-    timings = json.loads((tmp_path / course.TIMINGS).read_text())
+    timings = json.loads((tmp_path / run_times.PATH).read_text())
     assert set(timings["seconds"]) == {"00_demo.ipynb", "01_demo.ipynb"}
-    readme = (tmp_path / "README.md").read_text()
-    assert "[00_demo](notebooks/00_demo.ipynb)" in readme and "No results yet" in readme
-    assert "Not measured yet: run `make bench`" in readme
-    assert "Not measured yet: run `make levers`" in readme
-    assert course.readme_is_current(tmp_path, listed)
+    text = (tmp_path / "README.md").read_text()
+    assert "[00_demo](notebooks/00_demo.ipynb)" in text and "No results yet" in text
+    assert "Not measured yet: run `make bench`" in text
+    assert "Not measured yet: run `make levers`" in text
+    assert readme.readme_is_current(tmp_path, listed)
     # a second run knows how long the rest will take
     assert course.run(tmp_path, ["01"], listed) == 0
     assert "left)" in capsys.readouterr().out
@@ -72,19 +72,6 @@ def test_notebook_selection_is_exact():
             course.notebooks(ROOT, [wrong])
 
 
-def test_results_table_from_json(tmp_path, make_results):
-    report.write_results(tmp_path / "03_pytorch_sequential.json", make_results())
-    table = course.results_table(tmp_path)
-    assert "| PyTorch (nn.Sequential) | 99.00% | 97.00% | 1 | 40 s | 1,500 | CPU |" in table
-
-
-def test_readme_without_markers_is_an_error(tmp_path):
-    _, listed = make_course(tmp_path, ["1"])
-    (tmp_path / "README.md").write_text("no markers")
-    with pytest.raises(ValueError, match="lacks the markers"):
-        course.render_readme(tmp_path, listed)
-
-
 def test_main_commands(tmp_path, monkeypatch, capsys):
     _, listed = make_course(tmp_path, ["1"])
     monkeypatch.chdir(tmp_path)
@@ -93,49 +80,6 @@ def test_main_commands(tmp_path, monkeypatch, capsys):
     assert course.main(["readme"]) == 0
     assert course.main(["check-readme"]) == 0
     assert course.main([]) == 2
-
-
-def test_committed_readme_tables_are_current():
-    assert course.readme_is_current(ROOT), "README tables are stale: run `make readme`"
-
-
-def test_bench_table_from_json(tmp_path):
-    from tools import bench
-
-    _, listed = make_course(tmp_path, ["1"])
-    rows = [bench.row("03", {"seconds": 10.0, "images": 1000}, 120e9, 20.0)]
-    record = {
-        "device": "CPU",
-        "images": 1000,
-        "epochs": 4,
-        "matmul_gflops": 120.0,
-        "rows": rows,
-    }
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "bench.json").write_text(json.dumps(record))
-    table = course.measured_table(tmp_path, "bench")
-    assert "| 03 | 100 | 600 |" in table and "Peak" not in table
-    assert "4 epochs of 1,000 images" in table and "reached 120 GFLOP/s" in table
-
-
-def test_levers_table_from_json(tmp_path):
-    from tools import levers
-
-    _, listed = make_course(tmp_path, ["1"])
-    rows = [{"lever": "A", "off_seconds_per_epoch": 90, "on_seconds_per_epoch": 45, "speedup": 2}]
-    record = {
-        "device": "CPU",
-        "batch_size": 128,
-        "steps": 20,
-        "rounds": 3,
-        "rows": rows,
-        "second_convolution_seconds_per_epoch": 31.4,
-    }
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "levers.json").write_text(json.dumps(record))
-    table = course.measured_table(tmp_path, "levers")
-    assert table.startswith(levers.table(rows)) and "| A | 90 s | 45 s | 2.00× |" in table
-    assert "3 alternating rounds of 20 steps" in table and "took 31 s per 60k" in table
 
 
 def test_a_full_run_ignores_what_the_shell_exported(tmp_path, monkeypatch):
@@ -209,28 +153,110 @@ def test_ctrl_c_stops_the_run_cleanly_and_leaves_the_notebook(tmp_path):
 def test_damaged_run_times_do_not_stop_a_run(tmp_path, capsys):
     paths, listed = make_course(tmp_path, ["1"])
     (tmp_path / "results").mkdir()
-    (tmp_path / course.TIMINGS).write_text('{"seconds": ')
+    (tmp_path / run_times.PATH).write_text('{"seconds": ')
     with pytest.raises(
         ValueError, match=r"run-times.json is damaged .*: delete it, and `make run`"
     ):
-        course.read_timings(tmp_path)
+        run_times.read(tmp_path)
     assert course.run(tmp_path, listed=listed) == 0
     assert "run-times.json is damaged" in capsys.readouterr().out
-    assert set(course.read_timings(tmp_path)["seconds"]) == {"00_demo.ipynb"}
+    assert set(run_times.read(tmp_path)) == {"00_demo.ipynb"}
 
 
-@pytest.mark.parametrize("name", ["bench", "levers"])
-@pytest.mark.parametrize("text", ["{", '{"rows": []}', "[]"])
-def test_damaged_measurement_files_are_named(tmp_path, name, text):
+# ----------------------------------------------------------------------------- what a run records
+
+
+def test_a_partial_run_stamps_its_machine_on_its_own_notebooks_only(tmp_path, monkeypatch):
+    """`course run 01` used to write this machine's name over every notebook's time."""
+    _, listed = make_course(tmp_path, ["1"], ["2"], ["3"])
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / f"{name}.json").write_text(text)
-    with pytest.raises(ValueError, match=rf"results/{name}.json is damaged .*`make {name}`"):
-        course.measured_table(tmp_path, name)
+    old = {"device": "Old machine", "seconds": {"00_demo.ipynb": 7.0, "01_demo.ipynb": 8.0}}
+    (tmp_path / run_times.PATH).write_text(json.dumps(old))  # the format before devices
+    monkeypatch.setattr(course.course_notebooks, "device_in_use", lambda: "This machine")
+    assert course.run(tmp_path, ["01", "02"], listed) == 0
+    times = run_times.read(tmp_path)
+    assert times["00_demo.ipynb"] == {"seconds": 7.0, "device": "Old machine"}
+    assert times["01_demo.ipynb"]["device"] == times["02_demo.ipynb"]["device"] == "This machine"
+    assert times["01_demo.ipynb"]["seconds"] != 8.0
+    record = json.loads((tmp_path / run_times.PATH).read_text())
+    assert record["device"] == run_times.SEVERAL and record["seconds"]["00_demo.ipynb"] == 7.0
+    table = readme.syllabus_table(tmp_path, listed)
+    assert "| Full run (min:s) |" in table and "| 0:07 on Old machine |" in table
+    assert table.count("on This machine |") == 2
 
 
-def test_results_table_reads_only_the_catalogues_files(tmp_path, make_results):
-    report.write_results(tmp_path / "03_pytorch_sequential.json", make_results())
-    stray = make_results(backend="A stray copy")
-    (tmp_path / "03_pytorch_sequential (copy).json").write_text(json.dumps(stray, default=float))
-    table = course.results_table(tmp_path)
-    assert "PyTorch (nn.Sequential)" in table and "stray" not in table
+def test_a_complete_run_on_one_machine_names_it_once(tmp_path, monkeypatch):
+    _, listed = make_course(tmp_path, ["1"], ["2"])
+    monkeypatch.setattr(course.course_notebooks, "device_in_use", lambda: "This machine")
+    assert course.run(tmp_path, listed=listed) == 0
+    assert json.loads((tmp_path / run_times.PATH).read_text())["device"] == "This machine"
+    table = readme.syllabus_table(tmp_path, listed)
+    assert "| Full run on This machine (min:s) |" in table and " on This machine |" not in table
+
+
+# ----------------------------------------------------------------------------- bad arguments
+
+
+def never_execute(path, timeout=0):
+    raise AssertionError(f"{path.name} was executed although the arguments were wrong")
+
+
+def test_readme_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for command in (["readme"], ["check-readme"], ["run", "03"]):
+        with pytest.raises(SystemExit, match="is not the course folder .*pyproject.toml"):
+            course.main(command)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "99"], "No notebook '99'"),
+        (["run", "03", "keras"], "No notebook 'keras'"),
+    ],
+)
+def test_help_is_not_an_error(capsys):
+    assert course.main(["--help"]) == 0
+    assert "python -m tools.course readme" in capsys.readouterr().out
+
+
+def test_unknown_notebooks_stop_before_anything_runs(argv, message, monkeypatch):
+    monkeypatch.setattr(course, "execute", never_execute)
+    monkeypatch.chdir(ROOT / "notebooks")  # inside the course folder also counts
+    with pytest.raises(SystemExit, match=message):
+        course.main(argv)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["readme", "03"], "`readme` takes no arguments"),
+        (["check-readme", "--fix"], "`check-readme` takes no arguments"),
+        (["runn"], "Unknown command 'runn'"),
+        ([], "Use one of:"),
+    ],
+)
+def test_wrong_commands_say_what_is_accepted(argv, message, capsys):
+    assert course.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "python -m tools.course run [NAME ...]" in err
+
+
+def test_a_readme_without_its_markers_stops_the_run_before_it_starts(tmp_path, monkeypatch):
+    _, listed = make_course(tmp_path, ["1"])
+    (tmp_path / "README.md").write_text("# Course, the tables' markers deleted\n")
+    monkeypatch.setattr(course, "execute", never_execute)
+    with pytest.raises(ValueError, match="README.md needs the markers"):
+        course.run(tmp_path, listed=listed)
+
+
+@pytest.mark.parametrize("blocker", ["results", "results/run-times.json"])
+def test_an_unwritable_results_path_stops_the_run_before_it_starts(tmp_path, monkeypatch, blocker):
+    _, listed = make_course(tmp_path, ["1"])
+    if blocker == "results":
+        (tmp_path / "results").write_text("a file where the folder belongs")
+    else:
+        (tmp_path / blocker).mkdir(parents=True)
+    monkeypatch.setattr(course, "execute", never_execute)
+    with pytest.raises(SystemExit, match="run-times.json (is a folder|cannot be written)"):
+        course.run(tmp_path, listed=listed)

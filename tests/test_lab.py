@@ -4,12 +4,15 @@ API, run the first cells of notebook 00 in a kernel the server starts, and shut 
 import json
 import os
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -37,23 +40,42 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> dict | None
     return json.loads(text) if text else None
 
 
+def stop(server: subprocess.Popen) -> None:
+    """End ``make`` and the JupyterLab it started (their own process group)."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    except ProcessLookupError:
+        pass  # already gone
+
+
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab on 127.0.0.1 with a token, rooted at notebooks/, as `make lab` starts it."""
+    """JupyterLab started by `make lab` itself, on 127.0.0.1 with a token, from a shell that
+    exports MPLBACKEND=Agg (as many servers do). ``-o`` keeps make from reinstalling the venv,
+    and BIN points it at this interpreter's JupyterLab."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
     port, token = free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
+    options = [
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={ROOT / 'notebooks'}",
     ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # what `make lab` adds as root
+    command = [
+        "make",
+        "--no-print-directory",
+        "-o",
+        ".venv/.installed",
+        "lab",
+        f"BIN={Path(sys.executable).parent}",
+        f"LAB_ARGS={' '.join(options)}",
+    ]
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
@@ -62,7 +84,9 @@ def lab(tmp_path):
         MPLBACKEND="Agg",
     )
     log = (tmp_path / "lab.log").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     base = f"127.0.0.1:{port}"
     deadline = time.monotonic() + TIMEOUT
     while True:
@@ -71,20 +95,17 @@ def lab(tmp_path):
             break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
+                stop(server)
                 pytest.fail("JupyterLab did not answer:\n" + (tmp_path / "lab.log").read_text())
             time.sleep(0.3)
-    yield base, token
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    yield base, token, tmp_path / "lab.log"
+    stop(server)
     log.close()
 
 
-def execute(channel, code: str) -> tuple[str, list[str]]:
-    """Run ``code`` in the kernel behind ``channel``; (status, printed and displayed text)."""
+def execute(channel, code: str) -> tuple[str, list[str], set[str]]:
+    """Run ``code`` in the kernel behind ``channel``; (status, printed and displayed text, the
+    kinds of data it displayed, such as ``image/png``)."""
     msg_id = uuid.uuid4().hex
     channel.send(
         json.dumps(
@@ -103,7 +124,7 @@ def execute(channel, code: str) -> tuple[str, list[str]]:
             }
         )
     )
-    texts, status, idle = [], None, False
+    texts, kinds, status, idle = [], set(), None, False
     while status is None or not idle:  # output may come after the reply: wait for idle too
         message = json.loads(channel.recv())
         if message.get("parent_header", {}).get("msg_id") != msg_id:
@@ -113,17 +134,24 @@ def execute(channel, code: str) -> tuple[str, list[str]]:
             texts.append(content["text"])
         elif kind in ("execute_result", "display_data"):
             texts.append(content["data"].get("text/plain", ""))
+            kinds |= set(content["data"])
         elif kind == "error":
             texts.append("\n".join(content["traceback"]))
         elif kind == "execute_reply":
             status = content["status"]
         elif kind == "status":
             idle = content["execution_state"] == "idle"
-    return status, texts
+    return status, texts, kinds
 
 
-def test_lab_serves_the_notebooks_and_runs_notebook_00(lab):
-    base, token = lab
+FIGURE = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_lab_serves_the_notebooks_runs_notebook_00_and_shows_figures(lab):
+    """Also with MPLBACKEND=Agg exported: a figure is an image in the notebook, not text."""
+    base, token, log = lab
     listing = call(f"http://{base}/api/contents/?content=1&token={token}")
     names = {item["name"] for item in listing["content"] if item["type"] == "notebook"}
     assert {nb.file_name for nb in catalogue.NOTEBOOKS} <= names
@@ -139,12 +167,25 @@ def test_lab_serves_the_notebooks_and_runs_notebook_00(lab):
     try:
         outputs = []
         for code in cells:  # the setup cell, then the imports of `shared`
-            status, texts = execute(channel, code)
+            status, texts, _ = execute(channel, code)
             assert status == "ok", "".join(texts)
             outputs.append("".join(texts))
         assert outputs[0].startswith("Python 3."), outputs[0]  # the setup cell's version report
-        status, texts = execute(channel, "import shared; print(shared.config.mode())")
+        status, texts, _ = execute(channel, "import shared; print(shared.config.mode())")
         assert (status, "".join(texts).strip()) == ("ok", "full")
+        status, texts, kinds = execute(channel, FIGURE)
+        assert status == "ok" and "image/png" in kinds, f"no figure shown: {texts}"
     finally:
         channel.close()
         call(f"http://{base}/api/kernels/{kernel['id']}?token={token}", "DELETE")
+    assert "MPLBACKEND=Agg is unset for JupyterLab: figures show inline." in log.read_text()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_says_so_and_starts_as_root():
+    planned = subprocess.run(
+        ["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    assert ("jupyter lab --allow-root notebooks" in planned) == as_root
+    assert planned.count("Running as root") == int(as_root)

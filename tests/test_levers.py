@@ -2,7 +2,12 @@ import json
 
 import pytest
 
+from shared import config
 from tools import levers
+
+
+def record_device():
+    return config.device_description(levers.torch_device())
 
 
 def test_ab_seconds_alternates_and_keeps_the_fastest_round():
@@ -12,6 +17,18 @@ def test_ab_seconds_alternates_and_keeps_the_fastest_round():
     assert 0 <= off < 1 and 0 <= on < 1
     with pytest.raises(ValueError, match="at least 1"):
         levers.ab_seconds(print, print, 0, 1)
+
+
+def test_ab_seconds_waits_for_the_device_around_every_timed_round():
+    calls = []
+    levers.ab_seconds(
+        lambda: calls.append("off"),
+        lambda: calls.append("on"),
+        1,
+        1,
+        synchronize=lambda: calls.append("sync"),
+    )
+    assert calls == ["off", "on", "sync", "off", "sync", "sync", "on", "sync"]
 
 
 @pytest.mark.parametrize(
@@ -37,5 +54,6 @@ def test_main_writes_a_row_per_lever(tmp_path, monkeypatch, capsys):
     record = json.loads((tmp_path / "results" / "levers.json").read_text())
     assert record["rows"][0]["speedup"] == 2.0 and record["steps"] == 1
     assert record["second_convolution_seconds_per_epoch"] == 30
+    assert record["machine"]["cores"] >= 1 and record["device"] == record_device()
     with pytest.raises(SystemExit):
         levers.main(["--steps", "0"])

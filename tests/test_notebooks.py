@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from shared import catalogue, config, exercises, report, runtime
+from shared import catalogue, config, exercises, results
 from tools import pin
 
 from .conftest import ROOT
@@ -75,9 +75,10 @@ def test_colab_badge_and_setup_cell(path):
     )
     assert badge in first, "the Colab badge must point at this notebook"
     setup = "".join(nb["cells"][1]["source"])
-    assert setup == pin.expected_setup(path, nb), "stale setup cell: run python -m tools.pin REF"
+    assert setup == pin.expected_setup(path, nb), "stale setup cell: run python -m tools.pin"
     assert 'if "google.colab" in sys.modules' in setup
-    assert f'git+https://github.com/{config.GITHUB_SLUG}@{runtime.HELPER_REF}"' in setup
+    assert f'course = "https://github.com/{config.GITHUB_SLUG}"' in setup
+    assert f'git+{{course}}@{pin.read_pin()}"' in setup
     assert f'runtime.report("{path.stem}")' in setup
     assert not re.search(r"\b(torch|tensorflow|keras)\b", setup), "never re-pin Colab's frameworks"
 
@@ -170,16 +171,16 @@ def test_backend_notebook_checks_what_must_not_change(path):
 
 @pytest.mark.parametrize("path", BACKENDS, ids=lambda p: p.stem)
 def test_committed_results_come_from_a_full_run(path):
-    results = report.read_results(ROOT / "results" / f"{path.stem}.json")
-    assert results["mode"] == "full"
-    assert results["notebook"] == path.stem
-    assert results["recipe"] == config.FULL_RECIPE.to_dict()
-    assert results["split"]["train_size"] == 60000 and results["split"]["test_size"] == 8000
-    assert len(results["history"]) == config.FULL_RECIPE.epochs
-    assert results["parameters"] == 1_199_882
+    run = results.read_results(results.COMMITTED_RESULTS / f"{path.stem}.json")
+    assert run["mode"] == "full"
+    assert run["notebook"] == path.stem
+    assert run["recipe"] == config.FULL_RECIPE.to_dict()
+    assert run["split"]["train_size"] == 60000 and run["split"]["test_size"] == 8000
+    assert len(run["history"]) == config.FULL_RECIPE.epochs
+    assert run["parameters"] == 1_199_882
     # the accuracy the committed notebook printed is the one stored
     printed = "\n".join(output_text(c) for c in load(path)["cells"] if c["cell_type"] == "code")
-    assert f"test accuracy {100 * results['test_accuracy']:.2f}%" in printed
+    assert f"test accuracy {100 * run['test_accuracy']:.2f}%" in printed
 
 
 PAIRS = [

@@ -272,8 +272,14 @@ def visits(site_dir: Path, base_url: str, browser) -> dict[str, dict]:
 # The checks
 
 
-def test_site_has_a_page_per_notebook(visits):
+def doc_page(repo_path: str) -> str:
+    """The page of a Markdown file of ``docs/`` (``docs/speed.md`` -> ``docs/speed.html``)."""
+    return repo_path.removesuffix(".md") + ".html"
+
+
+def test_site_has_a_page_per_notebook_and_per_doc(visits):
     expected = {"index.html"} | {notebook_page(nb) for nb in catalogue.NOTEBOOKS}
+    expected |= {doc_page(path) for path in site.doc_pages()}
     missing = expected - set(visits)
     assert not missing, f"The site has no page for {sorted(missing)}: rebuild it with `make site`."
 
@@ -345,8 +351,9 @@ def test_notebook_buttons_point_at_this_notebook(nb, visits, base_url):
     )
 
 
-def test_previous_next_links_walk_the_notebooks_in_order(visits, base_url):
+def test_previous_next_links_walk_the_notebooks_then_the_docs_in_order(visits, base_url):
     order = ["index.html"] + [notebook_page(nb) for nb in catalogue.NOTEBOOKS]
+    order += [doc_page(path) for path in site.doc_pages()]
     forward, page = ["index.html"], "index.html"
     while visits[page]["next"] and len(forward) <= len(order):
         page = visits[page]["next"].removeprefix(base_url)

@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from shared import config, data, report
+from shared import config, data, files, machine
 
 from . import notebooks
 
@@ -163,8 +164,10 @@ def run(
 ) -> dict:
     """Every row of the ablation, printed as it finishes; the record ``main`` writes."""
     splits = data.load_splits()
+    device_name = config.device_description(device().type)
     record = {
-        "device": config.device_description(device().type),
+        "device": device_name,
+        "machine": machine.describe(device_name),
         "backend": "PyTorch, notebook 03's model and loop",
         "torch": torch.__version__,
         "epochs": epochs,
@@ -184,6 +187,10 @@ def run(
     return record
 
 
+FULL_EPOCHS = 5
+COMMITTED = Path("results") / "ablation.json"
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -191,19 +198,59 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def output_path(args: argparse.Namespace, root: Path) -> Path:
+    """Where this run may write, checked before any data is loaded or any row trains.
+
+    Only the full ablation (every image, the default epochs and seed) writes the committed
+    ``results/ablation.json``; a shortened run must name its own ``--output``, so that a quick
+    try never replaces the measurement notebook 07 shows. Raises ValueError saying why not."""
+    full = (
+        args.epochs == FULL_EPOCHS
+        and args.train_images is None
+        and args.eval_images is None
+        and args.seed == config.FULL_RECIPE.seed
+    )
+    committed = (root / COMMITTED).resolve()
+    output = (args.output or root / COMMITTED).expanduser().resolve()
+    if output == committed and not full:
+        raise ValueError(
+            f"a shortened ablation (--epochs, --train-images, --eval-images or --seed changed) "
+            f"must not replace {COMMITTED}: give --output, e.g. --output build/ablation.json"
+        )
+    if output.suffix != ".json" or output.is_dir():
+        raise ValueError(f"--output must name a .json file, got {output}")
+    folder = next(parent for parent in output.parents if parent.exists())
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--output {output}: {folder} is not writable; choose another folder")
+    return output
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ablation", description=__doc__)
-    parser.add_argument("--epochs", type=_positive, default=5)
     parser.add_argument("--train-images", type=_positive, default=None, help="default: all")
     parser.add_argument(
         "--eval-images", type=_positive, default=None, help="validation and test images"
     )
-    parser.add_argument("--seed", type=int, default=config.FULL_RECIPE.seed)
-    parser.add_argument("--output", type=Path, default=None, help="default: results/ablation.json")
+    parser.add_argument("--epochs", type=_positive, default=FULL_EPOCHS)
+    parser.add_argument("--seed", type=_seed, default=config.FULL_RECIPE.seed)
+    parser.add_argument(
+        "--output", type=Path, default=None, help=f"default (the full ablation only): {COMMITTED}"
+    )
     args = parser.parse_args(argv)
-    output = args.output or config.project_root() / "results" / "ablation.json"
+    try:
+        output = output_path(args, config.project_root())
+    except ValueError as err:
+        parser.error(str(err))
+    output.parent.mkdir(parents=True, exist_ok=True)
     record = run(args.epochs, args.train_images, args.eval_images, args.seed)
-    report.write_text_atomic(output, json.dumps(record, indent=2) + "\n")
+    files.write_text_atomic(output, json.dumps(record, indent=2) + "\n")
     print(f"wrote {output}")
     return 0
 

@@ -1,17 +1,18 @@
-"""Run the whole course and keep the README's generated tables in step with ``results/``.
+"""Run the whole course, or some of its notebooks, and keep the README's tables in step.
 
 python -m tools.course run [NAME ...]   execute notebooks in full mode, in reading order
 python -m tools.course readme           rewrite the README's generated tables
 python -m tools.course check-readme     exit 1 when any of those tables is stale
 
 NAME is a notebook's number (``03``) or name (``03_pytorch_sequential``), as listed in
-``shared.catalogue``.
+``shared.catalogue``. Run it from the course folder (or a folder inside it). A complete run
+(no NAME) replaces the course's record, its results and run times, in ``shared/course-results/``
+(``tools.record``) and the README's tables (``tools.readme``); a run of some notebooks leaves
+both as they were.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
 import signal
 import sys
@@ -19,15 +20,13 @@ import threading
 import time
 from pathlib import Path
 
-from shared import catalogue, config, report
+from shared import catalogue, config, files
 from shared.runtime import clock
 
-from . import measurements
+from . import measurements, readme, record
 from . import notebooks as course_notebooks
-from .tables import markdown_table
 
-TIMINGS = Path("results") / "run-times.json"
-COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+USAGE = __doc__.split("\n\n")[1]
 
 
 def notebooks(root: Path, names=(), listed=None) -> list[Path]:
@@ -88,7 +87,7 @@ def execute(path: Path, timeout: int = 3600) -> float:
     if failure:
         raise RuntimeError(_explain(path, nb, running["cell"], failure[0], timeout)) from None
     elapsed = time.perf_counter() - start
-    report.write_text_atomic(path, nbformat.writes(nb) + "\n")
+    files.write_text_atomic(path, nbformat.writes(nb) + "\n")
     return elapsed
 
 
@@ -132,17 +131,48 @@ def _kill_kernel(client) -> None:
         pass  # already gone
 
 
-def run(root: Path, names=(), listed=None) -> int:
-    paths = notebooks(root, names, listed)
-    timings_file = root / TIMINGS
+def check_course_folder(root: Path) -> None:
+    """``root`` is the course folder, with README.md and the README's table markers in it: a
+    run must not train for an hour and only then find it cannot write the tables."""
+    missing = [
+        name for name in ("pyproject.toml", "notebooks", "README.md") if not (root / name).exists()
+    ]
+    if missing:
+        raise SystemExit(
+            f"{root} is not the course folder ({', '.join(missing)} not found): run this from "
+            "the folder you cloned (the one with pyproject.toml, README.md and notebooks/)."
+        )
+    readme.check_markers((root / "README.md").read_text(encoding="utf-8"))
+
+
+def is_complete(paths: list[Path], listed=None) -> bool:
+    """True when ``paths`` are every notebook of the catalogue: a run that may replace the
+    course's record."""
+    return {p.name for p in paths} == {nb.file_name for nb in listed or catalogue.NOTEBOOKS}
+
+
+def previous_times(root: Path) -> dict[str, float]:
+    """Seconds per notebook file of the course's last complete run, for the estimates."""
     try:
-        previous = read_timings(root)["seconds"]
+        return (measurements.read(root, "run-times") or {"seconds": {}})["seconds"]
     except ValueError as err:
         print(f"Note: {err} Starting without the previous times.", flush=True)
-        previous = {}
-    timings = dict(previous)
+        return {}
+
+
+def run(root: Path, names=(), listed=None) -> int:
+    """Execute the chosen notebooks (all by default) in full mode, in reading order. A
+    complete run then replaces the course's record (``tools.record``) and the README's
+    tables; a run of some notebooks leaves both as they were."""
+    check_course_folder(root)
+    paths = notebooks(root, names, listed)
+    complete = is_complete(paths, listed)
+    folders = [root / "notebooks", root / "results"]
+    record.check_writable(folders + ([root, measurements.folder(root)] if complete else []))
+    previous = previous_times(root)
+    seconds = {}
     device = course_notebooks.device_in_use()
-    course_start = time.perf_counter()
+    started, course_start = time.time(), time.perf_counter()
     for number, path in enumerate(paths, 1):
         left = [p.name for p in paths[number - 1 :]]
         known = [previous[n] for n in left if n in previous]
@@ -153,7 +183,7 @@ def run(root: Path, names=(), listed=None) -> int:
             flush=True,
         )
         try:
-            seconds = execute(path)
+            seconds[path.name] = round(execute(path), 1)
         except RuntimeError as err:
             print(f"\nStopped: {err}", file=sys.stderr)
             return 1
@@ -164,166 +194,47 @@ def run(root: Path, names=(), listed=None) -> int:
                 file=sys.stderr,
             )
             return 130
-        timings[path.name] = round(seconds, 1)
-        print(f"      done in {clock(seconds)}", flush=True)
-        record = {"device": device, "seconds": timings}
-        report.write_text_atomic(timings_file, json.dumps(record, indent=2) + "\n")
-    print("\nWall time per notebook:")
-    for path in paths:
-        print(f"  {path.name:<36} {clock(timings[path.name])}")
+        print(f"      done in {clock(seconds[path.name])}", flush=True)
+    print(f"\nWall time per notebook, on {device}:")
+    for name, taken in seconds.items():
+        print(f"  {name:<36} {clock(taken)}")
     print(f"  {'total':<36} {clock(time.perf_counter() - course_start)}")
-    write_readme_tables(root, listed)
+    if not complete:
+        print(
+            "\nPart of the course ran: its results are yours, in results/. The course's record "
+            f"({measurements.COMMITTED}/) and the README change only with a complete run "
+            "(make run)."
+        )
+        return 0
+    folder = record.replace(root, started, seconds, device, listed)
+    print(f"\nThe course's record in {folder.relative_to(root)}/ now holds this run.")
+    readme.write_readme_tables(root, listed)
     return 0
 
 
-def read_timings(root: Path) -> dict:
-    """``results/run-times.json`` as ``{"device": str, "seconds": {notebook file: seconds}}``;
-    empty before the first run. A damaged file is a ValueError that names it."""
-    path = root / TIMINGS
-    if not path.is_file():
-        return {"device": "", "seconds": {}}
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        seconds = record["seconds"]
-        if not isinstance(record["device"], str) or not all(
-            isinstance(s, (int, float)) and s >= 0 for s in seconds.values()
-        ):
-            raise ValueError("a device name and seconds per notebook were expected")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        problem = f"{err} is missing" if isinstance(err, KeyError) else str(err)
-        raise ValueError(
-            f"{path} is damaged ({problem}): delete it, and `make run` writes it again."
-        ) from None
-    return record
-
-
-# ----------------------------------------------------------------------------- README tables
-
-
-def _markers(name: str) -> tuple[str, str]:
-    return (
-        f"<!-- {name}:start (generated by `make readme`; do not edit) -->",
-        f"<!-- {name}:end -->",
-    )
-
-
-def results_table(results_dir: Path, listed=None) -> str:
-    """A Markdown table of the results file of every backend notebook in the catalogue that
-    has one (``results/<name>.json``)."""
-    rows = []
-    for nb in catalogue.backends(listed):
-        path = results_dir / f"{nb.name}.json"
-        if not path.is_file():
-            continue
-        r = report.read_results(path)
-        best_val = max(row["val_accuracy"] for row in r["history"])
-        rows.append(
-            [
-                r["backend"],
-                f"{100 * r['test_accuracy']:.2f}%",
-                f"{100 * best_val:.2f}%",
-                f"{len(r['history'])}",
-                f"{r['seconds_per_epoch']:.0f} s",
-                f"{r['images_per_second']:,.0f}",
-                r["device"],
-            ]
-        )
-    if not rows:
-        return "_No results yet: run `make run`._"
-    header = ["Backend", "Test accuracy (8,000 images)", "Best validation accuracy", "Epochs"]
-    header += ["Time per epoch", "Training images/s", "Hardware"]
-    return markdown_table(header, rows, text_columns=(0, len(header) - 1))
-
-
-def syllabus_table(root: Path, listed=None) -> str:
-    """The notebooks in reading order with what they teach, a Colab badge and the measured
-    time of the last full run (``results/run-times.json``, written by ``make run``)."""
-    timings = read_timings(root)
-    rows = []
-    for nb in listed or catalogue.NOTEBOOKS:
-        path = root / "notebooks" / nb.file_name
-        seconds = timings["seconds"].get(path.name)
-        url = (
-            f"https://colab.research.google.com/github/{config.GITHUB_SLUG}/blob/"
-            f"{config.GITHUB_BRANCH}/notebooks/{path.name}"
-        )
-        rows.append(
-            [
-                f"[{path.stem}](notebooks/{path.name})",
-                nb.syllabus,
-                f"[![Open In Colab]({COLAB_BADGE})]({url})",
-                clock(seconds) if seconds is not None else "not measured",
-            ]
-        )
-    device = timings["device"] or "not measured yet"
-    header = ["Notebook", "What it teaches", "Colab", f"Full run on {device} (min:s)"]
-    return markdown_table(header, rows, text_columns=(0, 1, 2))
-
-
-def measured_table(root: Path, name: str) -> str:
-    """The last ``make <name>`` measurement (``results/<name>.json``, ``name`` being bench or
-    levers) as a Markdown table with its caption."""
-    module = importlib.import_module(f"tools.{name}")
-    record = measurements.read(root, name)
-    if record is None:
-        return f"_Not measured yet: run `make {name}`._"
-    try:
-        return f"{module.table(record['rows'])}\n\n{module.caption(record)}"
-    except (KeyError, TypeError, ValueError) as err:
-        raise measurements.damaged(root, name, err) from None
-
-
-#: README block name -> function(root, catalogue) that renders it
-TABLES = {
-    "syllabus": syllabus_table,
-    "results-table": lambda root, listed: results_table(root / "results", listed),
-    "bench-table": lambda root, listed: measured_table(root, "bench"),
-    "levers-table": lambda root, listed: measured_table(root, "levers"),
-}
-
-
-def _replace_block(text: str, name: str, body: str) -> str:
-    start, end = _markers(name)
-    if start not in text or end not in text:
-        raise ValueError(f"README.md lacks the markers {start!r} and {end!r}.")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body}\n{end}{tail}"
-
-
-def render_readme(root: Path, listed=None) -> str:
-    text = (root / "README.md").read_text()
-    for name, make in TABLES.items():
-        text = _replace_block(text, name, make(root, listed))
-    return text
-
-
-def write_readme_tables(root: Path, listed=None) -> None:
-    readme = root / "README.md"
-    rendered = render_readme(root, listed)
-    if rendered != readme.read_text():
-        report.write_text_atomic(readme, rendered)
-
-
-def readme_is_current(root: Path, listed=None) -> bool:
-    return render_readme(root, listed) == (root / "README.md").read_text()
-
-
 def main(argv: list[str]) -> int:
-    root = config.project_root()
     command, names = (argv[0], argv[1:]) if argv else ("", [])
+    if command in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if command not in ("run", "readme", "check-readme"):
+        wrong = f"Unknown command {command!r}. " if command else ""
+        print(f"{wrong}Use one of:\n{USAGE}", file=sys.stderr)
+        return 2
+    if command != "run" and names:
+        print(f"`{command}` takes no arguments (got {' '.join(names)}).\n{USAGE}", file=sys.stderr)
+        return 2
+    root = config.project_root()
+    check_course_folder(root)
     if command == "run":
         return run(root, names)
     if command == "readme":
-        write_readme_tables(root)
+        readme.write_readme_tables(root)
         return 0
-    if command == "check-readme":
-        if readme_is_current(root):
-            return 0
-        print("README.md's generated tables are stale: run `make readme`.", file=sys.stderr)
-        return 1
-    print(__doc__, file=sys.stderr)
-    return 2
+    if readme.readme_is_current(root):
+        return 0
+    print("README.md's generated tables are stale: run `make readme`.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ on random data of MNIST's shape. The two run in alternating rounds and each keep
 round, because on a shared machine the speed drifts from minute to minute and alternating
 exposes both sides to the same drift. ``make bench`` measures the notebooks themselves; this
 explains where their speed comes from. Every model here is built by a notebook's own model cell
-(``tools.notebooks``), and every step runs on the CPU, which the record names.
+(``tools.notebooks``). The steps run where the notebooks train: on a CUDA GPU when there is
+one (every clock read after the GPU has finished), else on the CPU; the record names the
+machine (``shared.machine``).
 
     python -m tools.levers [--steps N] [--rounds N]
 """
@@ -17,19 +19,31 @@ import sys
 import time
 from collections.abc import Callable
 
-from shared import config
+from shared import config, machine
 
-from . import measurements, notebooks
+from . import kernels, measurements, notebooks
 from .tables import markdown_table
 
 BATCH = 128
 
 
+def torch_device() -> str:
+    """Where the PyTorch notebooks train here: ``"cuda"`` with a CUDA GPU, else ``"cpu"``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def ab_seconds(
-    off: Callable[[], object], on: Callable[[], object], steps: int, rounds: int
+    off: Callable[[], object],
+    on: Callable[[], object],
+    steps: int,
+    rounds: int,
+    synchronize: Callable[[], object] = lambda: None,
 ) -> tuple[float, float]:
     """Seconds per call of ``off`` and of ``on``: each called ``steps`` times per round, rounds
-    alternating, the fastest round counting. Both get one untimed warm-up call first."""
+    alternating, the fastest round counting. Both get one untimed warm-up call first.
+    ``synchronize()`` waits for a GPU's queued work before each reading of the clock."""
     if steps < 1 or rounds < 1:
         raise ValueError(f"steps and rounds must be at least 1, got {steps} and {rounds}")
     best = {"off": float("inf"), "on": float("inf")}
@@ -37,11 +51,19 @@ def ab_seconds(
         step()
     for _ in range(rounds):
         for name, step in (("off", off), ("on", on)):
+            synchronize()
             start = time.perf_counter()
             for _ in range(steps):
                 step()
+            synchronize()
             best[name] = min(best[name], (time.perf_counter() - start) / steps)
     return best["off"], best["on"]
+
+
+def torch_ab_seconds(off, on, steps: int, rounds: int) -> tuple[float, float]:
+    """``ab_seconds`` for PyTorch steps, synchronised with the GPU when they run on one."""
+    wait = kernels.torch_synchronizer(torch_device())
+    return ab_seconds(off, on, steps, rounds, synchronize=lambda: wait(None))
 
 
 def torch_training_step(
@@ -55,17 +77,18 @@ def torch_training_step(
     import torch
     import torch.nn.functional as F
 
-    memory_format = getattr(torch, memory_format_name)
+    memory_format, device = getattr(torch, memory_format_name), torch_device()
     torch.manual_seed(config.SEED)
-    model = notebooks.torch_builder()().to(memory_format=memory_format)
+    model = notebooks.torch_builder()().to(device, memory_format=memory_format)
     forward = torch.compile(model) if compiled else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     fixed = torch.randn(batch_size, 1, 28, 28), torch.randint(0, 10, (batch_size,))
 
     def step():
         x, y = next_batch() if next_batch else fixed
+        x = x.to(device).contiguous(memory_format=memory_format)
         optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(forward(x.contiguous(memory_format=memory_format)), y).backward()
+        F.cross_entropy(forward(x), y.to(device)).backward()
         optimizer.step()
 
     return step
@@ -97,13 +120,13 @@ def torch_in_memory_batches(steps: int, rounds: int) -> tuple[float, float]:
         return images[index], labels[index]
 
     off = torch_training_step(next_batch=lambda: next(loaded))
-    return ab_seconds(off, torch_training_step(next_batch=sliced), steps, rounds)
+    return torch_ab_seconds(off, torch_training_step(next_batch=sliced), steps, rounds)
 
 
 def torch_batch_size(steps: int, rounds: int) -> tuple[float, float]:
     """PyTorch training step on batches of 256, then of 128 (the recipe's), both given as
     seconds per 128 images so that they compare per image."""
-    off, on = ab_seconds(
+    off, on = torch_ab_seconds(
         torch_training_step(batch_size=2 * BATCH), torch_training_step(), steps, rounds
     )
     return off / 2, on
@@ -112,13 +135,14 @@ def torch_batch_size(steps: int, rounds: int) -> tuple[float, float]:
 def torch_channels_last(steps: int, rounds: int) -> tuple[float, float]:
     """PyTorch training step in the default NCHW layout, then in ``channels_last``."""
     off, on = torch_training_step("contiguous_format"), torch_training_step("channels_last")
-    return ab_seconds(off, on, steps, rounds)
+    return torch_ab_seconds(off, on, steps, rounds)
 
 
 def torch_compile(steps: int, rounds: int) -> tuple[float, float]:
     """PyTorch training step (``channels_last``) run eagerly, then through ``torch.compile``.
     The compilation itself happens in the untimed warm-up call."""
-    return ab_seconds(torch_training_step(), torch_training_step(compiled=True), steps, rounds)
+    on = torch_training_step(compiled=True)
+    return torch_ab_seconds(torch_training_step(), on, steps, rounds)
 
 
 def second_convolution(steps: int, rounds: int) -> float:
@@ -127,17 +151,18 @@ def second_convolution(steps: int, rounds: int) -> float:
     import torch
     from torch import nn
 
-    conv = nn.Conv2d(32, 64, 3).to(memory_format=torch.channels_last)
-    x = torch.randn(BATCH, 32, 26, 26).contiguous(memory_format=torch.channels_last)
+    device, layout = torch_device(), torch.channels_last
+    conv = nn.Conv2d(32, 64, 3).to(device, memory_format=layout)
+    x = torch.randn(BATCH, 32, 26, 26, device=device).contiguous(memory_format=layout)
     x.requires_grad_(True)
-    gradient = torch.randn(BATCH, 64, 24, 24).contiguous(memory_format=torch.channels_last)
+    gradient = torch.randn(BATCH, 64, 24, 24, device=device).contiguous(memory_format=layout)
 
     def step():
         conv.zero_grad(set_to_none=True)
         x.grad = None
         conv(x).backward(gradient)
 
-    return min(ab_seconds(step, step, steps, rounds))
+    return min(torch_ab_seconds(step, step, steps, rounds))
 
 
 def tensorflow_function(steps: int, rounds: int) -> tuple[float, float]:
@@ -193,9 +218,9 @@ LEVERS = {
     ),
     "PyTorch: batch 256 -> 128, time per image (all notebooks use 128)": torch_batch_size,
     "PyTorch: NCHW -> channels_last (notebooks 03, 04, 06)": torch_channels_last,
-    "PyTorch on CPU: eager -> torch.compile (notebooks 03, 04)": torch_compile,
+    "PyTorch: eager -> torch.compile (notebooks 03, 04)": torch_compile,
     "TensorFlow: eager -> tf.function (notebook 05)": tensorflow_function,
-    "Keras on CPU: no XLA -> jit_compile=True (notebooks 01, 02)": keras_xla,
+    "Keras: no XLA -> jit_compile=True (notebooks 01, 02)": keras_xla,
 }
 
 
@@ -216,9 +241,9 @@ def table(rows: list[dict]) -> str:
 def caption(record: dict) -> str:
     """How the levers were timed, where, and the floor set by the second convolution."""
     return (
-        f"Measured on {record['device']}: batches of {record['batch_size']}, lever off and on in "
-        f"{record['rounds']} alternating rounds of {record['steps']} steps, the fastest round "
-        "of each counting. The second convolution alone, forward and backward, took "
+        f"Measured on {machine.where(record)}: batches of {record['batch_size']}, lever off "
+        f"and on in {record['rounds']} alternating rounds of {record['steps']} steps, the "
+        "fastest round of each counting. The second convolution alone, forward and backward, took "
         f"{record['second_convolution_seconds_per_epoch']:.0f} s per 60k epoch in the same run."
     )
 
@@ -250,8 +275,10 @@ def main(argv: list[str]) -> int:
     print("\n" + table(rows))
     conv_seconds = second_convolution(args.steps, args.rounds) * 60000 / BATCH
     print(f"\nthe second convolution alone, forward and backward: {conv_seconds:.0f} s per epoch")
+    device = config.device_description(torch_device())
     record = {
-        "device": config.device_description("cpu"),  # every lever's step runs on the CPU
+        "device": device,
+        "machine": machine.describe(device),
         "batch_size": BATCH,
         "steps": args.steps,
         "rounds": args.rounds,

@@ -1,31 +1,31 @@
-"""The measurement files ``make bench`` and ``make levers`` write: ``results/<name>.json``."""
+"""The course's committed record, seen from the tools: ``shared/course-results/`` of a course
+folder. ``shared.results`` (full runs) and ``shared.measurements`` (run times, bench, levers,
+ablation) are the one reader and writer of its files; this module only says where the folder
+is for a given course folder ``root`` (a test's copy of the course has its own)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from shared import report
+import shared
+from shared import measurements, results
+
+#: ``shared/course-results`` as a path inside a course folder.
+COMMITTED = results.COMMITTED_RESULTS.relative_to(Path(shared.__file__).resolve().parents[1])
 
 
-def write(root: Path, name: str, record: dict) -> Path:
-    """Write ``record`` to ``results/<name>.json`` atomically and say so."""
-    path = report.write_text_atomic(
-        root / "results" / f"{name}.json", json.dumps(record, indent=2) + "\n"
-    )
-    print(f"\nwrote {path.relative_to(root)}")
-    return path
+def folder(root: Path) -> Path:
+    """The committed record of the course folder ``root``."""
+    return root / COMMITTED
 
 
 def read(root: Path, name: str) -> dict | None:
-    """``results/<name>.json`` as written by ``make <name>``, or None before the first run;
-    a damaged file is a ValueError naming it (``shared.report.read_measurement``)."""
-    return report.read_measurement(root / "results" / f"{name}.json")
+    """Measurement ``name`` of ``root``'s record, checked whole (``shared.measurements.read``)."""
+    return measurements.read(name, folder(root))
 
 
-def damaged(root: Path, name: str, problem) -> ValueError:
-    """The error for a measurement file that cannot be used: which file, why, what to do."""
-    if isinstance(problem, KeyError):
-        problem = f"{problem} is missing"
-    path = root / "results" / f"{name}.json"
-    return ValueError(f"{path} is damaged ({problem}): run `make {name}` to measure again.")
+def write(root: Path, name: str, record: dict) -> Path:
+    """Check and write measurement ``name`` into ``root``'s record, and say so."""
+    path = measurements.write(name, record, folder(root))
+    print(f"\nwrote {path.relative_to(root)}")
+    return path

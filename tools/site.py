@@ -6,7 +6,13 @@ previous/next links. The pages are, in reading order:
 
 - ``index.html``: the README, whose links to ``notebooks/*.ipynb`` become links to the pages;
 - ``notebooks/<name>.html``: one page per notebook of ``shared.catalogue.NOTEBOOKS``, with a row
-  of three buttons under its title: Open in Colab, View on GitHub, Download notebook.
+  of three buttons under its title: Open in Colab, View on GitHub, Download notebook;
+- ``docs/<name>.html``: one page per Markdown file of ``docs/`` (speed, troubleshooting, ...), in
+  the order the README first links to them, then by name.
+
+The site is written into a folder that this tool owns: a new or empty one, or one it built
+before (it holds the marker file ``.force-of-cnn-site``). Any other folder is refused, never
+emptied, so ``--out .`` cannot delete the repository.
 
 Nothing in the repository is changed: the README and the notebooks are copied to a staging
 folder (``build/site-src``), adapted there, and Sphinx builds the copy. The adaptations are:
@@ -34,12 +40,18 @@ from pathlib import Path
 
 from shared import catalogue, config
 
+from .site_checks import check_owned_folder, check_sources
+from .site_theme import BADGE_SVG, CSS, pages_url, sphinx_config
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 SITE = BUILD / "site"  # the website
 STAGING = BUILD / "site-src"  # the adapted copies that Sphinx reads
 
-TITLE = "Force of CNN"
+#: The file that marks a folder as built by this tool, and so safe to empty and rebuild.
+SITE_MARKER = ".force-of-cnn-site"
+STAGING_MARKER = ".force-of-cnn-site-src"
+
 COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_FILE = "_static/open-in-colab.svg"
 
@@ -68,15 +80,23 @@ def colab_url(nb: catalogue.Notebook) -> str:
     )
 
 
-def pages_url() -> str:
-    """Where GitHub Pages publishes the site: ``https://<owner>.github.io/<repository>/``."""
-    owner, repo = config.GITHUB_SLUG.split("/")
-    return f"https://{owner.lower()}.github.io/{repo}/"
-
-
 def page_name(nb: catalogue.Notebook) -> str:
     """The Sphinx document name of ``nb``'s page (its file is ``<page_name>.html``)."""
     return f"notebooks/{nb.name}"
+
+
+def doc_pages(root: Path = ROOT) -> list[str]:
+    """The Markdown files of ``docs/`` as repository paths (``docs/speed.md``): those the
+    README links to first, in the order it links to them, then the others by name."""
+    found = sorted(p.relative_to(root).as_posix() for p in (root / "docs").glob("*.md"))
+    readme = root / "README.md"
+    linked = []
+    if readme.is_file():
+        for match in MD_TARGET.finditer(readme.read_text(encoding="utf-8")):
+            path = posixpath.normpath(match[2].partition("#")[0])
+            if path in found and path not in linked:
+                linked.append(path)
+    return linked + [path for path in found if path not in linked]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,9 +107,10 @@ def rewrite_target(target: str, page_dir: str, root: Path = ROOT) -> str:
     """The address that ``target``, written in a file of ``page_dir``, should have on the site.
 
     ``page_dir`` is the folder of the file in the repository (``""`` for the README,
-    ``"notebooks"`` for a notebook). The staging folder has the same layout, so a link to a
-    notebook of the catalogue stays as it is and MyST turns it into a link to its page (and
-    warns if there is none); a link to the README goes to the front page, and a link to any
+    ``"notebooks"`` for a notebook, ``"docs"`` for a page of ``docs/``). The staging folder
+    has the same layout, so a link to a notebook of the catalogue or to a page of ``docs/``
+    stays as it is and MyST turns it into a link to its page (and warns if there is none); a
+    link to the README goes to the front page, and a link to any
     other file of the repository goes to GitHub.
     """
     if target == COLAB_BADGE_URL:
@@ -102,6 +123,8 @@ def rewrite_target(target: str, page_dir: str, root: Path = ROOT) -> str:
         return target  # outside the repository: leave it for Sphinx to report
     if repo_path in {f"notebooks/{nb.file_name}" for nb in catalogue.NOTEBOOKS}:
         return target
+    if repo_path in doc_pages(root):
+        return target  # a page of its own: MyST links it
     if repo_path == "README.md":  # the README is the site's front page
         return relative("index.md", page_dir) + (f"#{fragment}" if fragment else "")
     if not (root / repo_path).exists():
@@ -183,69 +206,38 @@ def site_notebook(nb: catalogue.Notebook, root: Path = ROOT) -> dict:
     return notebook
 
 
+def toctree(caption: str, pages: list[str]) -> str:
+    """A hidden table of contents: the sidebar's section ``caption`` listing ``pages``."""
+    return "\n".join(["```{toctree}", ":hidden:", f":caption: {caption}", "", *pages, "```"])
+
+
 def landing_page(readme: str, root: Path = ROOT) -> str:
-    """The README as the site's front page, followed by the (hidden) table of contents that
-    puts the notebooks in the sidebar and in the previous/next chain, in catalogue order."""
-    toctree = "\n".join(
-        ["```{toctree}", ":hidden:", ":caption: Notebooks", ""]
-        + [page_name(nb) for nb in catalogue.NOTEBOOKS]
-        + ["```"]
-    )
-    return rewrite_links(readme, "", root).rstrip() + "\n\n" + toctree + "\n"
-
-
-# A badge of our own (the README loads Colab's from Colab's server), 117 x 20 like the original.
-BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20" role="img" \
-aria-label="Open in Colab">
-<title>Open in Colab</title>
-<rect width="117" height="20" rx="3" fill="#555"/>
-<path d="M63 0h51a3 3 0 0 1 3 3v14a3 3 0 0 1-3 3H63z" fill="#f9ab00"/>
-<g font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" fill="#fff">
-<text x="8" y="14">Open in</text>
-<text x="70" y="14" fill="#333">Colab</text>
-</g>
-</svg>
-"""
-
-CSS = """\
-/* Force of CNN: the row of buttons under a notebook's title. */
-.course-buttons { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.5rem 0 1.5rem; }
-.course-button {
-  display: inline-flex; align-items: center; gap: 0.45rem;
-  padding: 0.35rem 0.8rem; border-radius: 0.4rem;
-  border: 1px solid var(--pst-color-border); background: var(--pst-color-surface);
-  color: var(--pst-color-text-base); font-size: 0.9rem; text-decoration: none;
-}
-.course-button:hover { border-color: var(--pst-color-primary); color: var(--pst-color-primary);
-  text-decoration: none; }
-.course-button img { height: 16px; width: auto; }
-/* The README's Colab badges keep their size instead of shrinking with their column. */
-img[src$="open-in-colab.svg"] { max-width: none; width: 117px; height: 20px; }
-/* Data frames as Jupyter shows them: numbers to the right, some air between columns. */
-div.cell_output table.dataframe { margin: 0; }
-div.cell_output table.dataframe td, div.cell_output table.dataframe th {
-  text-align: right; padding: 0.2rem 0.7rem; }
-/* Wide notebook outputs (data frames, model summaries) scroll inside their own box. */
-div.cell_output { overflow-x: auto; }
-/* On a phone: smaller titles, and table headers that do not wrap a word per line. */
-@media (max-width: 576px) {
-  .bd-article h1 { font-size: 2rem; }
-  .bd-article h2 { font-size: 1.6rem; }
-  .bd-article table { font-size: 0.85rem; }
-  .bd-article table th { min-width: 8rem; }
-}
-"""
+    """The README as the site's front page, followed by the (hidden) tables of contents that
+    put the notebooks (in catalogue order), then the pages of ``docs/``, in the sidebar and in
+    the previous/next chain."""
+    trees = [toctree("Notebooks", [page_name(nb) for nb in catalogue.NOTEBOOKS])]
+    docs = [path.removesuffix(".md") for path in doc_pages(root)]
+    if docs:
+        trees.append(toctree("Guides", docs))
+    return rewrite_links(readme, "", root).rstrip() + "\n\n" + "\n\n".join(trees) + "\n"
 
 
 def stage(out: Path = STAGING, root: Path = ROOT) -> None:
-    """Write the adapted copies that Sphinx reads into ``out`` (emptied first)."""
+    """Write the adapted copies that Sphinx reads into ``out``, a folder this tool owns
+    (emptied first; see :func:`site_checks.check_owned_folder`)."""
+    out = check_owned_folder(out, STAGING_MARKER, keep=(root,))
     if out.exists():
         shutil.rmtree(out)
     (out / "notebooks").mkdir(parents=True)
+    (out / STAGING_MARKER).write_text("Written by `python -m tools.site`; rebuilt each time.\n")
     (out / "_static").mkdir()
     (out / "index.md").write_text(
         landing_page((root / "README.md").read_text(encoding="utf-8"), root), encoding="utf-8"
     )
+    for doc in doc_pages(root):
+        text = rewrite_links((root / doc).read_text(encoding="utf-8"), "docs", root)
+        (out / "docs").mkdir(exist_ok=True)
+        (out / doc).write_text(text, encoding="utf-8")
     # The downloads: the notebooks exactly as committed, next to their pages.
     (out / "_downloads_extra" / "notebooks").mkdir(parents=True)
     for nb in catalogue.NOTEBOOKS:
@@ -257,62 +249,22 @@ def stage(out: Path = STAGING, root: Path = ROOT) -> None:
     (out / "_static" / "course.css").write_text(CSS, encoding="utf-8")
 
 
-# ---------------------------------------------------------------------------------------------
-# Sphinx
-
-
-def sphinx_config() -> dict:
-    """Sphinx's configuration (what would otherwise be a ``conf.py``)."""
-    return {
-        "project": TITLE,
-        "author": "The Force of CNN authors",
-        "copyright": "the Force of CNN authors",
-        # githubpages writes .nojekyll, so that GitHub Pages serves the _static folder as it is.
-        "extensions": ["myst_nb", "sphinx-mathjax-offline", "sphinx.ext.githubpages"],
-        "html_baseurl": pages_url(),
-        # The notebooks are shown with their committed outputs; never executed here.
-        "nb_execution_mode": "off",
-        "nb_merge_streams": True,
-        "myst_enable_extensions": ["dollarmath", "colon_fence"],
-        "myst_heading_anchors": 3,  # README links such as (#results) find their section
-        "exclude_patterns": [
-            "_downloads_extra",
-            "html",
-            "doctrees",
-            "jupyter_execute",
-            "**.ipynb_checkpoints",
-        ],
-        "html_theme": "sphinx_book_theme",
-        "html_title": TITLE,
-        "html_static_path": ["_static"],
-        "html_css_files": ["course.css"],
-        "html_extra_path": ["_downloads_extra"],
-        "html_copy_source": False,
-        "html_show_sourcelink": False,
-        "html_use_index": False,
-        "html_last_updated_fmt": None,
-        # The theme's light colours unless the reader switches; notebook outputs (figures,
-        # data frames) were drawn for a white page.
-        "html_context": {"default_mode": "light"},
-        "html_theme_options": {
-            "repository_url": f"https://github.com/{config.GITHUB_SLUG}",
-            "repository_branch": config.GITHUB_BRANCH,
-            "path_to_docs": "",
-            "use_repository_button": True,
-            "use_download_button": False,
-            "home_page_in_toc": True,
-            "show_toc_level": 2,
-            "navbar_persistent": [],  # the search box is in the sidebar; no second one on top
-        },
-    }
+def check(out: Path = SITE, staging: Path = STAGING, root: Path = ROOT) -> Path:
+    """Everything :func:`build` needs, checked before any work: the source files, and output
+    and staging folders that this tool owns. Returns ``out`` resolved."""
+    check_sources(root, doc_pages(root))
+    check_owned_folder(staging, STAGING_MARKER, keep=(root, out))
+    return check_owned_folder(out, SITE_MARKER, keep=(root, staging))
 
 
 def build(out: Path = SITE, staging: Path = STAGING, root: Path = ROOT, quiet: bool = True):
     """Stage the sources and build the site into ``out``; returns the seconds it took.
 
     Raises ``RuntimeError`` when Sphinx warns (a broken link, a notebook it cannot read): a
-    warning on this site is a defect a reader would see.
+    warning on this site is a defect a reader would see; so do a missing or unreadable source
+    file and an output folder this tool did not create (:func:`check`), before any work.
     """
+    out = check(out, staging, root)
     try:
         from sphinx.application import Sphinx
     except ImportError as error:
@@ -350,8 +302,9 @@ def build(out: Path = SITE, staging: Path = STAGING, root: Path = ROOT, quiet: b
     app.build()
     if warnings:
         raise RuntimeError(f"The site built with {len(warnings)} warning(s); see above.")
+    (html_dir / SITE_MARKER).write_text("Built by `python -m tools.site`; rebuilt each time.\n")
     if out.exists():
-        shutil.rmtree(out)
+        shutil.rmtree(out)  # checked above: a folder this tool built, or an empty one
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(html_dir, out)
     return time.perf_counter() - start
@@ -366,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds = build(args.out, quiet=not args.verbose)
     except RuntimeError as error:
         sys.exit(f"make site: {error}")
-    pages = 1 + len(catalogue.NOTEBOOKS)
+    pages = 1 + len(catalogue.NOTEBOOKS) + len(doc_pages())
     print(
         f"Built {pages} pages into {args.out} in {seconds:.0f} s. "
         f"Open {args.out / 'index.html'}; published at {pages_url()}"

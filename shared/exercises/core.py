@@ -4,13 +4,15 @@ the answer checkers (numbers, choices, ranges) and the model summaries that chec
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import textwrap
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .. import concepts, config
+from .. import config
+from .answers import LARGEST, UNREADABLE, Refusal, finite_number, sequence, short
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,8 +41,10 @@ class Exercise:
             )
         try:
             problem = self.checker(answer)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as err:
-            problem = f"this answer cannot be read ({err})"
+        except Refusal as err:  # the answer's form is wrong: the message says which form to use
+            problem = str(err)
+        except UNREADABLE as err:
+            problem = f"this answer cannot be read ({type(err).__name__}: {str(err)[:120]})"
         if problem:
             return False, f"Not yet: {problem}"
         praise = self.praise() if callable(self.praise) else self.praise  # may name the mode
@@ -118,8 +122,7 @@ def number(expected: float, tolerance: float = 0, unit: str = "", why: str = "")
     """A number, right within ``tolerance`` (absolute)."""
 
     def check(answer):
-        if isinstance(answer, bool) or not isinstance(answer, (int, float, np.number)):
-            return f"expected a number, got {answer!r:.60}"
+        answer = finite_number(answer)
         if abs(answer - expected) <= tolerance + 1e-12 * abs(expected):
             return None
         off = answer - expected
@@ -135,9 +138,9 @@ def choice(expected: str, options: dict[str, str], why: dict[str, str] | None = 
     """One of ``options`` (letter -> text), given as its letter."""
 
     def check(answer):
-        letter = str(answer).strip().lower().rstrip(")")
+        letter = answer.strip().lower().rstrip(")").strip() if isinstance(answer, str) else None
         if letter not in options:
-            return f"answer with one letter of {', '.join(options)}, not {answer!r:.40}"
+            return f"answer with one letter of {', '.join(options)}, as a string, not {short(answer)}"
         if letter == expected:
             return None
         return (why or {}).get(letter, f"'{letter}' ({options[letter]}) is not it")
@@ -148,6 +151,7 @@ def choice(expected: str, options: dict[str, str], why: dict[str, str] | None = 
 def in_range(value: float, full: tuple[float, float], fast: tuple[float, float], what: str):
     """``None`` when ``value`` lies in the range for the current mode, else what is off. The
     fast range is for one epoch on 4,096 images; both are stated in the message."""
+    value = finite_number(value, what)
     low, high = fast if config.is_fast_mode() else full
     if low <= value <= high:
         return None
@@ -164,153 +168,60 @@ def range_note(full: tuple[float, float], fast: tuple[float, float]) -> str:
 
 
 def _fmt(x) -> str:
-    return f"{x:,}" if float(x).is_integer() else f"{x:,.4g}"
+    x = float(x)
+    return f"{int(x):,}" if x.is_integer() and abs(x) < LARGEST else f"{x:,.4g}"
 
 
 def percent(fraction: float) -> str:
     return f"{100 * fraction:.2g}%" if abs(fraction) < 0.01 else f"{100 * fraction:.1f}%"
 
 
-def last_val_accuracy(history) -> float:
-    """The last validation accuracy of a history: the course's list of epoch dicts, Keras'
-    ``fit(...).history`` dict of lists, or a plain fraction."""
-    if isinstance(history, (int, float)) and not isinstance(history, bool):
-        value = float(history)
-    elif isinstance(history, dict):
-        value = float(history["val_accuracy"][-1])
-    elif isinstance(history, (list, tuple)) and history and isinstance(history[-1], dict):
-        value = float(history[-1]["val_accuracy"])
+def val_accuracies(history) -> list[float]:
+    """The validation accuracy of every epoch of a history: Keras' ``fit(...).history`` (or the
+    ``History`` object ``fit`` returns), or the course's list of epoch dicts."""
+    history = getattr(history, "history", history)  # keras.callbacks.History
+    if isinstance(history, dict) and "val_accuracy" in history:
+        values = sequence(history["val_accuracy"], "a list of validation accuracies")
+    elif isinstance(history, (list, tuple)) and history and all(
+        isinstance(row, dict) and "val_accuracy" in row for row in history
+    ):
+        values = [row["val_accuracy"] for row in history]
+    elif isinstance(history, (numbers.Number, np.number)):
+        raise Refusal(
+            "a number is not a training run: give the history the training filled in (Keras' "
+            "fit(...).history, or the list of epoch dicts), so the check sees every epoch"
+        )
     else:
-        raise ValueError("expected a history: a list of epoch dicts, or fit(...).history")
-    if not 0 <= value <= 1:
-        raise ValueError(f"an accuracy is a fraction between 0 and 1, got {value}")
-    return value
-
-
-def summary_from_layers(layers, input_shape=concepts.INPUT_SHAPE) -> dict:
-    """A list of layer dicts, as in ``concepts.MODEL``, summarised like a framework's model."""
-    rows = concepts.layer_rows(layers, input_shape)
-    weights = []
-    for spec, row in zip(layers, rows[1:], strict=True):
-        if spec["kind"] == "conv":
-            k = spec["kernel"]
-            weights.append((row["layer"], (k, k, row["input_shape"][-1], spec["filters"])))
-        elif spec["kind"] == "dense":
-            weights.append((row["layer"], (row["input_shape"][0], spec["units"])))
-    return {
-        "parameters": sum(row["parameters"] for row in rows),
-        "weights": weights,
-        "layers": [(row["layer"], tuple(row["output_shape"])) for row in rows[1:]],
-        "output": tuple(rows[-1]["output_shape"]),
-    }
-
-
-def as_summary(answer) -> dict:
-    """A model summary, or a list of layer dicts (notebook 00) turned into one."""
-    if isinstance(answer, (list, tuple)) and answer and all(isinstance(x, dict) for x in answer):
-        return summary_from_layers(answer)
-    if not isinstance(answer, dict) or "parameters" not in answer or "weights" not in answer:
-        raise ValueError(
-            "expected summarize(model), a dict with 'parameters' and 'weights' (or, in notebook "
-            "00, a list of layer dicts)"
+        raise Refusal(
+            "expected a history: Keras' fit(...).history (a dict with 'val_accuracy'), or the "
+            f"course's list of epoch dicts; got {short(history)}"
         )
-    return answer
+    if not values:
+        raise Refusal("the history is empty: did the training run?")
+    accuracies = [finite_number(v, "a validation accuracy") for v in values]
+    if not all(0 <= a <= 1 for a in accuracies):
+        raise Refusal(f"an accuracy is a fraction between 0 and 1, got {max(accuracies):g}")
+    return accuracies
 
 
-def _weight_shapes(summary) -> list[tuple[int, ...]]:
-    return [tuple(int(d) for d in shape) for _, shape in summary["weights"]]
-
-
-def same_dims(shape, dims) -> bool:
-    """True when ``shape`` has the sizes ``dims`` in any order (channels first or last)."""
-    return sorted(shape) == sorted(dims)
-
-
-def has_weight(summary, dims) -> bool:
-    return any(same_dims(shape, dims) for shape in _weight_shapes(summary))
-
-
-def first_dense_inputs(summary) -> int | None:
-    """How many values reach the first dense layer: the other side of its 2-D weight matrix."""
-    for shape in _weight_shapes(summary):
-        if len(shape) == 2:
-            return shape[0] if shape[1] < shape[0] else shape[1]
-    return None
-
-
-def layer_kinds(summary) -> list[str]:
-    return [str(kind).lower() for kind, _ in summary.get("layers") or []]
-
-
-def parameters_off(summary, expected: int, why: str = "") -> str | None:
-    got = int(summary["parameters"])
-    if got == expected:
-        return None
-    course = " (the course model's own count)" if got == 1_199_882 else ""
-    return (
-        f"your model has {got:,} parameters{course}, {abs(got - expected):,} "
-        f"{'more' if got > expected else 'fewer'} than the {expected:,} expected" + why
-    )
-
-
-def output_off(summary) -> str | None:
-    output = summary.get("output")
-    if output is not None and tuple(output)[-1:] != (10,):
-        return f"the model's output for one image has shape {tuple(output)}, not 10 logits"
-    return None
-
-
-STRIDE_PARAMETERS = 1_214_218  # conv2 becomes 4 x 4 x 32 x 64 + 64 = 32,832 parameters
-
-
-def _check_strided(answer) -> str | None:
-    summary = as_summary(answer)
-    inputs = first_dense_inputs(summary)
-    kinds = layer_kinds(summary)
-    if any("pool" in kind for kind in kinds):
-        return "there is still a pooling layer: the strided convolution replaces it"
-    if inputs == 2304:
-        return (
-            "the first dense layer gets 2,304 = 6 × 6 × 64 values: the max pool is still there "
-            "and halves the 12 × 12 map again"
+def fresh_run_accuracy(history, own=None) -> float:
+    """The last validation accuracy of a run the learner trained: a history covering the
+    recipe's epochs, and not ``own``, the notebook's own run (the same numbers)."""
+    accuracies = val_accuracies(history)
+    epochs = config.recipe().epochs
+    if len(accuracies) != epochs:
+        raise Refusal(
+            f"the history covers {len(accuracies)} epoch(s); this exercise trains for the "
+            f"recipe's {epochs} ({config.mode()} mode), in one run"
         )
-    if inputs == 10816:
-        return (
-            "the first dense layer gets 10,816 = 13 × 13 × 64 values: a 3 × 3 kernel with "
-            "stride 2 and 'same' padding gives 13 × 13 (frameworks floor (26 + 2 - 3) / 2 + 1 = "
-            "13.5); use a 4 × 4 kernel without padding"
+    if own is not None and history is own:
+        raise Refusal("that is the notebook's own history: train the new model and give its own")
+    if own is not None and accuracies[-1] == val_accuracies(own)[-1]:
+        raise Refusal(
+            "these are the numbers of the notebook's own training run, not of a new one: train "
+            "the new model and give the history of that run"
         )
-    off = parameters_off(summary, STRIDE_PARAMETERS)
-    if off and inputs and inputs != 9216:
-        return f"{off}; its first dense layer takes {inputs:,} inputs, not 9,216 (12 × 12 × 64)"
-    if off and not has_weight(summary, (4, 4, 32, 64)):
-        return f"{off}; there is no 4 × 4 kernel from 32 to 64 channels"
-    return off or output_off(summary)
-
-
-STRIDE_TITLE = "Stride instead of pooling"
-
-
-STRIDE_PRAISE = (
-    "1,214,218 parameters, 14,336 more than the course model, and the dense layers still get "
-    "9,216 = 12 × 12 × 64 values, now without a max pool."
-)
-
-
-STRIDE_HINT = (
-    "Only the second convolution and the pool change: the pool goes, and the convolution gets "
-    "kernel 4 and stride 2 ((26 - 4) / 2 + 1 = 12). The flatten layer and the dense layers "
-    "stay exactly as they are."
-)
-
-
-def strided(solution: str) -> Callable[[str], Exercise]:
-    """The one exercise every notebook from 00 to 06 shares, with that notebook's solution."""
-
-    def make(name: str) -> Exercise:
-        return Exercise(name, STRIDE_TITLE, _check_strided, STRIDE_HINT, solution, STRIDE_PRAISE)
-
-    return make
+    return accuracies[-1]
 
 
 def numbered(*makers) -> tuple[Exercise, ...]:

@@ -4,23 +4,71 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import concepts, config
-from .core import (
-    Exercise,
-    choice,
-    make_exercise,
-    model_answer,
-    number,
-    numbered,
-    solution_code,
-    strided,
+from .. import concepts
+from .answers import Refusal, finite_array, numbers_of, short, whole_number
+from .core import Exercise, choice, make_exercise, numbered, solution_code
+from .summaries import as_summary, first_dense_inputs, has_weight, layer_kinds
+from .summaries import output_off, parameters_off
+
+STRIDE_PARAMETERS = 1_214_218  # conv2 becomes 4 x 4 x 32 x 64 + 64 = 32,832 parameters
+
+
+def _check_strided(answer) -> str | None:
+    if not (isinstance(answer, (list, tuple)) and answer and isinstance(answer[0], dict)):
+        raise Refusal(
+            "expected a list of layer dicts like concepts.MODEL, e.g. [{'kind': 'conv', "
+            f"'filters': 32, 'kernel': 3, 'activation': 'relu'}}, ...]; got {short(answer)}"
+        )
+    summary = as_summary(answer)
+    inputs = first_dense_inputs(summary)
+    kinds = layer_kinds(summary)
+    if any("pool" in kind for kind in kinds):
+        return "there is still a pooling layer: the strided convolution replaces it"
+    if inputs == 2304:
+        return (
+            "the first dense layer gets 2,304 = 6 × 6 × 64 values: the max pool is still there "
+            "and halves the 12 × 12 map again"
+        )
+    if inputs == 10816:
+        return (
+            "the first dense layer gets 10,816 = 13 × 13 × 64 values: a 3 × 3 kernel with "
+            "stride 2 and 'same' padding gives 13 × 13 (frameworks floor (26 + 2 - 3) / 2 + 1 = "
+            "13.5); use a 4 × 4 kernel without padding"
+        )
+    off = parameters_off(summary, STRIDE_PARAMETERS)
+    if off and inputs and inputs != 9216:
+        return f"{off}; its first dense layer takes {inputs:,} inputs, not 9,216 (12 × 12 × 64)"
+    if off and not has_weight(summary, (4, 4, 32, 64)):
+        return f"{off}; there is no 4 × 4 kernel from 32 to 64 channels"
+    return off or output_off(summary)
+
+
+STRIDE_TITLE = "Stride instead of pooling"
+
+
+STRIDE_PRAISE = (
+    "1,214,218 parameters, 14,336 more than the course model, and the dense layers still get "
+    "9,216 = 12 × 12 × 64 values, now without a max pool."
 )
 
 
+STRIDE_HINT = (
+    "Only the second convolution and the pool change: the pool goes, and the convolution gets "
+    "kernel 4 and stride 2 ((26 - 4) / 2 + 1 = 12). The flatten layer and the dense layers "
+    "stay exactly as they are."
+)
+
+
+
+
+
+
 def _check_kernel(answer) -> str | None:
-    kernel = np.asarray(answer, dtype=float)
+    kernel = finite_array(answer, "a kernel, a small 2-D array of numbers", largest=49)
     if kernel.ndim != 2 or min(kernel.shape) < 2:
         return f"a kernel is a small 2-D array such as 3 × 3, got shape {kernel.shape}"
+    if not kernel.any():
+        return "a kernel of zeros answers nothing at all"
     size = 12
     rows, cols = np.indices((size, size))
     horizontal_edge = (rows >= size // 2).astype(float)  # dark top, bright bottom
@@ -48,9 +96,8 @@ def _check_kernel(answer) -> str | None:
 
 
 def _check_sizes(answer) -> str | None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
-        return "expected three numbers: (size with 4 × 4, with 5 × 5 in a framework, rows left)"
-    four, five, left = answer
+    what = "three numbers, (size with 4 × 4, with 5 × 5 in a framework, rows left)"
+    four, five, left = (int(x) if x.is_integer() else x for x in numbers_of(answer, 3, what))
     if four != 14:
         return (
             f"a 4 × 4 kernel, stride 2, padding 1 on 28 gives (28 + 2 - 4) / 2 + 1 = 14, not {four}"
@@ -68,9 +115,8 @@ def _check_sizes(answer) -> str | None:
 
 
 def _check_weights_left(answer) -> str | None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return "expected two parameter counts: (dense layer of 64 units, a second max pool)"
-    dense64, second_pool = (int(x) for x in answer)
+    what = "two parameter counts, (dense layer of 64 units, a second max pool)"
+    dense64, second_pool = (whole_number(x, "a parameter count") for x in numbers_of(answer, 2, what))
     if dense64 != 609_354:
         return f"with 64 hidden units the model has 609,354 parameters, not {dense64:,}" + (
             " (did you change the last dense layer's inputs too?)" if dense64 == 1_199_882 else ""
@@ -126,7 +172,10 @@ def exercises(**_) -> tuple[Exercise, ...]:
             "14 with 4 × 4; with 5 × 5 the formula gives 13.5, a framework keeps 13 windows and "
             "silently ignores the last padded row, which is why conv_output_size refuses it.",
         ),
-        strided(
+        make_exercise(
+            STRIDE_TITLE,
+            _check_strided,
+            STRIDE_HINT,
             solution_code("""
                 no_pool = [dict(layer) for layer in concepts.MODEL if layer["kind"] != "maxpool"]
                 no_pool[1] = {"kind": "conv", "filters": 64, "kernel": 4, "stride": 2,
@@ -135,7 +184,8 @@ def exercises(**_) -> tuple[Exercise, ...]:
                 print(table[["layer", "output_shape", "parameters", "flops"]])
                 print(concepts.model_totals(no_pool)["forward_flops"] / concepts.flops_per_image())
                 answer = no_pool
-            """)
+            """),
+            STRIDE_PRAISE,
         ),
         make_exercise(
             "Where the weights are",
@@ -166,221 +216,12 @@ def exercises(**_) -> tuple[Exercise, ...]:
                 },
             ),
             "Avoidable bias = training error - Bayes error; variance = dev error - training "
-            "error. report.diagnose(0.035, 0.08, 0.03) does the arithmetic.",
+            "error. metrics.diagnose(0.035, 0.08, 0.03) does the arithmetic.",
             solution_code("""
-                print(report.diagnose(0.035, 0.08, 0.03))
+                print(metrics.diagnose(0.035, 0.08, 0.03))
                 answer = "b"  # variance: 4.5 points against 0.5 of avoidable bias
             """),
             "4.5 points of variance against 0.5 of avoidable bias: more data, augmentation or "
             "regularisation first.",
         ),
     )
-
-
-def questionnaire() -> list[Exercise]:
-    totals = concepts.model_totals()
-    rows = concepts.layer_rows()
-    conv2_share = 100 * rows[2]["flops"] / totals["forward_flops"]
-    steps = config.FULL_RECIPE.epochs * config.steps_per_epoch(60_000, 128)
-    items = [
-        (
-            "What does a convolution layer compute at one position of its input?",
-            None,
-            "Look at conv2d_multichannel's inner loop.",
-            model_answer("""At each position it multiplies the window of the input under the
-                        filter (all channels) element by element with the filter's weights and
-                        adds everything up, plus the bias, into one number. Sliding the filter
-                        over the image gives one output map per filter."""),
-            "",
-            None,
-        ),
-        (
-            "How wide is the output of a 3 × 3 convolution, stride 1, no padding, on a 28-wide "
-            "input?",
-            number(26, why="O = (W + 2P - F) / S + 1 = (28 - 3) / 1 + 1"),
-            "O = (W + 2P - F) / S + 1 with W = 28, F = 3, S = 1, P = 0.",
-            model_answer("26: (28 + 0 - 3) / 1 + 1."),
-            "26.",
-            26,
-        ),
-        (
-            "What padding keeps a 32-wide input 32 wide under a 5 × 5 kernel with stride 1?",
-            number(2, why="'same' padding for stride 1 is (F - 1) / 2"),
-            "Solve (32 + 2P - 5) / 1 + 1 = 32 for P.",
-            model_answer("2, that is (F - 1) / 2 for a 5 × 5 kernel."),
-            "(F - 1) / 2 = 2.",
-            2,
-        ),
-        (
-            "A 6 × 6 × 3 image goes through two 3 × 3 × 3 filters. The output is a) 4 × 4 × 3, b) "
-            "4 × 4 × 2, c) 4 × 4 × 6 or d) 6 × 6 × 2?",
-            choice(
-                "b",
-                {"a": "4 × 4 × 3", "b": "4 × 4 × 2", "c": "4 × 4 × 6", "d": "6 × 6 × 2"},
-                {"a": "each filter spans all 3 input channels and gives one map"},
-            ),
-            "A filter spans all input channels; each filter gives one output channel.",
-            model_answer(
-                "b, 4 × 4 × 2: each 3 × 3 × 3 filter sums over the three channels and "
-                "gives one 4 × 4 map."
-            ),
-            "one map per filter.",
-            "b",
-        ),
-        (
-            "Deep-learning libraries compute a cross-correlation and call it a convolution. Why "
-            "does the missing flip not matter?",
-            None,
-            "What would flipping a kernel change when its numbers are learnt?",
-            model_answer("""A true convolution flips the kernel first. Since the network
-                        learns the kernel's numbers, it simply learns the flipped version; the
-                        flip changes nothing about what the layer can do, so libraries skip it."""),
-            "",
-            None,
-        ),
-        (
-            "Why does a CNN need a ReLU between two convolutions?",
-            None,
-            "What do two linear filters applied one after the other amount to?",
-            model_answer("""Without a non-linearity between them, two convolutions are one
-                        linear filter (a bigger kernel), however many you stack. ReLU, max(0, x),
-                        keeps the positive answers of each filter and zeroes the rest, which lets
-                        stacked layers build features no single filter can."""),
-            "",
-            None,
-        ),
-        (
-            "Shift a digit one pixel to the right. Which changes least: a) the raw pixels, b) a 2 "
-            "× 2 max pool, c) a 28 × 28 (global) max pool?",
-            choice(
-                "c",
-                {
-                    "a": "the raw pixels",
-                    "b": "a 2 × 2 max pool",
-                    "c": "a 28 × 28 (global) max pool",
-                },
-            ),
-            "See the table of relative changes after a one-pixel shift.",
-            model_answer(
-                "c: the global max pool did not change at all (0%), the raw pixels "
-                "changed by 56% and the 2 × 2 pool by 37%. The price is losing where a "
-                "feature was."
-            ),
-            "the wider the pool, the less a shift matters.",
-            "c",
-        ),
-        (
-            "One value after the second convolution depends on a square of input pixels (its "
-            "receptive field). How many pixels wide is it?",
-            number(5, why="each 3 × 3 convolution widens the view by 2 pixels: 1 + 2 + 2"),
-            "One value after conv1 sees 3 × 3 pixels; one after conv2 sees 3 × 3 values "
-            "of conv1's output.",
-            model_answer("""5: a value after the second convolution depends on a 5 × 5 square
-                        of input pixels (its receptive field), because each 3 × 3 convolution adds
-                        one pixel on every side. After the 2 × 2 pool it is 6 × 6."""),
-            "a 5 × 5 receptive field.",
-            5,
-        ),
-        (
-            "How many values per image reach the flatten layer?",
-            number(9216, why="12 × 12 × 64"),
-            "28 → 26 → 24 → pool → 12, with 64 channels.",
-            model_answer("9,216 = 12 × 12 × 64."),
-            "12 × 12 × 64.",
-            9216,
-        ),
-        (
-            "How many weights, biases not counted, does the second convolution have?",
-            number(18_432, why="3 × 3 × 32 × 64, without the 64 biases"),
-            "Each of the 64 filters is 3 × 3 and spans 32 channels.",
-            model_answer("18,432 = 3 × 3 × 32 × 64 (plus 64 biases)."),
-            "3 × 3 × 32 × 64.",
-            18_432,
-        ),
-        (
-            "Which layer holds most of the parameters: a) conv 3×3×32, b) conv 3×3×64, c) dense "
-            "128 or d) dense 10?",
-            choice(
-                "c",
-                {"a": "conv 3×3×32", "b": "conv 3×3×64", "c": "dense 128", "d": "dense 10"},
-            ),
-            "concepts.layer_table(): compare the parameters column.",
-            model_answer(
-                "c: the first dense layer, 9,216 × 128 + 128 = 1,179,776 parameters, "
-                "98% of the model."
-            ),
-            "98% of the parameters sit in the first dense layer.",
-            "c",
-        ),
-        (
-            "What share of a forward pass's FLOPs, in percent, does the second convolution do?",
-            number(round(conv2_share, 1), tolerance=0.6, unit="%"),
-            "Its FLOPs divided by the forward pass's, from concepts.layer_rows().",
-            model_answer(
-                f"{conv2_share:.1f}%: {rows[2]['flops']:,} of the "
-                f"{totals['forward_flops']:,} FLOPs of a forward pass."
-            ),
-            f"{conv2_share:.1f}% of the forward pass.",
-            round(conv2_share, 1),
-        ),
-        (
-            "Why does the second convolution do most of the arithmetic with 1.5% of the weights?",
-            None,
-            "How many times is each weight of a convolution used per image?",
-            model_answer("""Each of the second convolution's 18,432 weights is used at every
-                        one of its 24 × 24 = 576 output positions, so the layer does
-                        576 × 18,432 multiply-adds per image with 1.5% of the weights. A dense
-                        weight is used once per image."""),
-            "",
-            None,
-        ),
-        (
-            "About how many MFLOP does one training step cost per image?",
-            number(72, tolerance=0.5, unit=" MFLOP"),
-            "About three forward passes of 24 MFLOP each.",
-            model_answer(
-                "72 MFLOP: the forward pass (24) plus the gradients with respect to "
-                "each layer's input and its weights, about as much again each."
-            ),
-            "about 3 × 24 MFLOP.",
-            72,
-        ),
-        (
-            "Training error 1%, dev error 15%, Bayes error about 0: a) high bias, b) high "
-            "variance, c) both or d) a good fit?",
-            choice(
-                "b",
-                {"a": "high bias", "b": "high variance", "c": "both", "d": "a good fit"},
-            ),
-            "Variance = dev error - training error.",
-            model_answer(
-                "b, high variance (overfitting): 14 points between training and dev, "
-                "1 point of avoidable bias."
-            ),
-            "overfitting.",
-            "b",
-        ),
-        (
-            "How many optimizer steps does a full run of the recipe take (five epochs of 60,000 "
-            "images in batches of 128)?",
-            number(steps, why="5 epochs × ceil(60,000 / 128) batches"),
-            "config.steps_per_epoch(60_000, 128) per epoch, five epochs.",
-            model_answer(f"{steps:,} = 5 × 469: the last batch of each epoch is smaller."),
-            f"{steps:,} steps.",
-            steps,
-        ),
-        (
-            "Why are the 10,000 test images split into validation and test, stratified and with a "
-            "fixed seed?",
-            None,
-            "What would choosing settings by the test accuracy do to that number?",
-            model_answer("""Settings (epochs, learning rate, model changes) are chosen by the
-                        validation accuracy, so the test split stays unseen and its accuracy
-                        stays an honest estimate. Stratified keeps every digit's share the same
-                        in both; the fixed seed gives every notebook the same indices, so their
-                        numbers can be compared."""),
-            "",
-            None,
-        ),
-    ]
-    return [Exercise(f"quiz[{n}]", *item) for n, item in enumerate(items, 1)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import concepts, config, report
+from .. import concepts, config, results
 from .core import (
     Exercise,
     choice,
@@ -61,13 +61,13 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
 
     def check_rerun(answer) -> str | None:
         path = Path(answer).resolve()
-        committed = [config.project_root() / "results", report.COMMITTED_RESULTS]
+        committed = [config.project_root() / "results", results.COMMITTED_RESULTS]
         if any(path.parent == folder.resolve() for folder in committed):
             return (
                 "that file is in results/ (or the copy shipped with the package), the committed "
                 "full-run results: a re-run must write elsewhere (set FORCE_CNN_RESULTS_DIR)"
             )
-        rerun = report.read_results(path)
+        rerun = results.read_results(path)
         if rerun["recipe"]["seed"] == config.SEED:
             return (
                 f"this run used the course's seed {config.SEED}: change the recipe's seed, which "
@@ -132,7 +132,7 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
                     del os.environ[config.RESULTS_ENV]
                 answer = scratch / "03_pytorch_sequential.json"
                 committed = next(r for r in runs if r["notebook"] == "03_pytorch_sequential")
-                moved = report.read_results(answer)["test_accuracy"] - committed["test_accuracy"]
+                moved = results.read_results(answer)["test_accuracy"] - committed["test_accuracy"]
                 print(f"seed 1 moved the test accuracy by {100 * moved:+.2f} points")
             """),
             "a run with another seed, written outside results/; compare how far its test "
@@ -338,7 +338,7 @@ def questionnaire() -> list[Exercise]:
             None,
             "See the 'Same experiment?' section.",
             model_answer("""The split (the same indices), the recipe, the mode (full) and the model
-                (1,199,882 parameters). report.experiment_mismatches compares every run with
+                (1,199,882 parameters). results.experiment_mismatches compares every run with
                 the course's recipe and with the first run and names any that differs."""),
             "",
             None,
