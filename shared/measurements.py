@@ -50,10 +50,13 @@ def _or_null(kind):
 #: What each file must hold. A dict is a JSON object (a key ending in ``?`` may be left out), a
 #: one-element list a non-empty list of such rows, a ``_kind`` one value.
 SPECS = {
-    "run-times": {"device": TEXT, "seconds": dict},
+    "run-times": {"device": TEXT, "seconds": dict, "machine?": dict},
     "bench": {
         "device": TEXT,
-        "matmul_gflops": POSITIVE,
+        "machine?": dict,  # shared.machine.describe(): the machine of record
+        "limit_gflops?": POSITIVE,  # the fastest tuned kernel of the same run (tools.kernels)
+        "limit_kernel?": TEXT,
+        "kernels?": dict,
         "images": COUNT,
         "epochs": COUNT,
         "rows": [
@@ -62,12 +65,14 @@ SPECS = {
                 "images_per_second": POSITIVE,
                 "seconds_per_60k_epoch": POSITIVE,
                 "speedup_vs_baseline": _or_null(POSITIVE),
+                "percent_of_limit?": _or_null(POSITIVE),
                 "val_accuracy": _or_null(FRACTION),
             }
         ],
     },
     "levers": {
         "device": TEXT,
+        "machine?": dict,
         "rows": [
             {
                 "lever": TEXT,
@@ -80,6 +85,7 @@ SPECS = {
     },
     "ablation": {
         "device": TEXT,
+        "machine?": dict,
         "backend": TEXT,
         "epochs": COUNT,
         "train_images": COUNT,
@@ -133,11 +139,11 @@ def _whole_course(name: str, record: dict) -> list[str]:
         missing = [nb for nb in catalogue.backend_names() if nb not in measured]
         return [f"no row for {', '.join(missing)} (a bench of part of the course)"] * bool(missing)
     if name == "run-times":
+        # A notebook may have no time yet (one added since the last full run): it is shown as
+        # not measured. Every time that is there must be a notebook's, and a real one.
         seconds = record["seconds"]
         expected = [nb.file_name for nb in catalogue.NOTEBOOKS]
-        missing = [nb for nb in expected if nb not in seconds]
-        found = [f"no time for {', '.join(missing)}"] * bool(missing)
-        found += [
+        found = [
             f"['seconds'][{nb!r}] is {s!r:.40}, expected {POSITIVE[1]}"
             for nb, s in seconds.items()
             if not POSITIVE[0](s)
@@ -163,8 +169,10 @@ def path_of(name: str, folder: str | Path | None = None) -> Path:
 def read(name: str, folder: str | Path | None = None) -> dict | None:
     """Measurement file ``name`` (``"bench"``, ``"levers"``, ...) checked whole: None when it
     has not been measured yet, a ``ValueError`` saying what is wrong and what to do."""
+    if name not in SPECS:
+        raise ValueError(f"No measurement file {name!r}; the course has {', '.join(SPECS)}.")
     path = path_of(name, folder)
-    if name in SPECS and not path.is_file():
+    if not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from . import catalogue, config, files, measurements, metrics, results
+from . import catalogue, config, files, machine, measurements, metrics, results
 
 #: Free space a results file needs, with room to spare: the course's own are a few kB.
 RESULTS_FILE_BYTES = 64 * 1024
@@ -76,6 +76,7 @@ def collect_results(
         "precision": precision,
         "versions": {name: str(v) for name, v in versions.items()},
         "device": device,
+        "machine": machine.describe(device),  # the machine of record: shared.machine
         "recipe": recipe.to_dict(),
         "split": split,
         "parameters": int(parameters),

@@ -295,11 +295,14 @@ def load_comparison(own_folder: str | Path | None = None) -> Comparison:
     else the course's committed ones with whatever runs of yours are there beside them."""
     own = Path(own_folder) if own_folder is not None else own_results_dir()
     if has_all_results(own):
-        return Comparison(load_all_results(own), [], own, f"Your own full runs, read from {own}.")
+        return Comparison(
+            load_all_results(own), [], own, f"Your own full runs, read from {own.name}/."
+        )
     mine = runs_from_this_runtime(own)
     source = (
-        f"The course's own full runs, shipped with the helper package ({COMMITTED_RESULTS}): "
-        f"{own} does not hold all six of yours"
+        f"The course's own full runs, shipped with the helper package "
+        f"({COMMITTED_RESULTS.parent.name}/{COMMITTED_RESULTS.name}): {own.name}/ does not hold "
+        "all six of yours"
         + (f", so your {len(mine)} are shown beside them, marked (this runtime)." if mine else ".")
     )
     return Comparison(load_all_results(COMMITTED_RESULTS), mine, COMMITTED_RESULTS, source)

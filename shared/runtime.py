@@ -101,9 +101,10 @@ def full_run_time(notebook: str) -> str | None:
         record = measurements.read("run-times")
     except ValueError:
         return None
-    if record is None:
+    seconds = (record or {}).get("seconds", {}).get(f"{notebook}.ipynb")
+    if seconds is None:
         return None
-    return f"{clock(record['seconds'][f'{notebook}.ipynb'])} (min:s) on {record['device']}"
+    return f"{clock(seconds)} (min:s) on {record['device']}"
 
 
 def messages(notebook: str, colab: bool | None = None, gpu: bool | None = None) -> list[str]:

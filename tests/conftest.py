@@ -5,7 +5,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from shared import results
+from shared import results as results_files
 
 matplotlib.use("Agg")
 
@@ -52,7 +52,7 @@ def _no_mode_leak(monkeypatch):
 
 def _sample_results(**changes):
     results = {
-        "schema": results.SCHEMA_VERSION,
+        "schema": results_files.SCHEMA_VERSION,
         "notebook": "03_pytorch_sequential",
         "backend": "PyTorch (nn.Sequential)",
         "mode": "full",

@@ -82,7 +82,7 @@ def no_training(monkeypatch):
         (["--epochs", "0"], "must be at least 1"),
         (["--seed", "-1"], "must be a non-negative integer"),
         (["--train-images", "0"], "must be at least 1"),
-        (["--epochs", "1"], "must not replace results/ablation.json"),
+        (["--epochs", "1"], "must not replace shared/course-results/ablation.json"),
         (["--train-images", "4096"], "give --output"),
         (["--seed", "1"], "give --output"),
     ],
@@ -118,8 +118,9 @@ def test_a_short_run_names_the_committed_file_only_in_full(tmp_path):
         seed=config.SEED,
         output=None,
     )
-    assert ablation.output_path(args, tmp_path) == (tmp_path / "results" / "ablation.json")
-    args.output = tmp_path / "results" / ".." / "results" / "ablation.json"
+    committed = tmp_path / ablation.COMMITTED
+    assert ablation.output_path(args, tmp_path) == committed
+    args.output = tmp_path / "shared" / ".." / ablation.COMMITTED
     args.epochs = 1
     with pytest.raises(ValueError, match="must not replace"):
         ablation.output_path(args, tmp_path)

@@ -2,11 +2,12 @@
 
 import dataclasses
 import json
+import shutil
 
 import pytest
 
 from shared import catalogue, results
-from tools import bench, course, readme
+from tools import bench, course, measurements, readme
 
 from .conftest import ROOT
 
@@ -41,10 +42,15 @@ def test_a_seventh_backend_reaches_bench_loader_and_readme(tmp_path, monkeypatch
         record = make_results(notebook=name, backend=catalogue.find(name).title)
         results.write_results(tmp_path / "results" / f"{name}.json", record)
     (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")  # the README's pages, with the speed tables
+    record = measurements.folder(tmp_path)  # the course's record, which the README shows
+    record.mkdir(parents=True)
+    for path in (tmp_path / "results").iterdir():
+        (record / path.name).write_bytes(path.read_bytes())
 
     assert bench.backend_paths(tmp_path)[-1].name == "07_jax.ipynb"
     assert [p.name for p in course.notebooks(tmp_path, ["07"])] == ["07_jax.ipynb"]
-    runs = results.load_all_results(tmp_path / "results")  # what notebook 07 calls
+    runs = results.load_comparison(tmp_path / "results").runs  # what notebook 07 calls
     assert [r["notebook"] for r in runs][-1] == "07_jax" and len(runs) == 7
     rendered = readme.render_readme(tmp_path)
     assert "| [07_jax](notebooks/07_jax.ipynb) | The network in JAX |" in rendered
@@ -56,6 +62,6 @@ def test_the_comparison_notebook_reads_the_catalogue():
     name one or two, such as the Keras pair that runs the same computation)."""
     cells = json.loads((ROOT / "notebooks" / "07_compare_backends.ipynb").read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    assert "load_all_results(" in code
+    assert "load_comparison(" in code
     named = [nb.name for nb in catalogue.backends() if f'"{nb.name}"' in code]
     assert len(named) <= 2, f"07 lists backends itself: {named}"

@@ -4,14 +4,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from shared import catalogue
-from tools import course, readme, run_times
+from shared import catalogue, results
+from tools import course, measurements, readme
 
 from .conftest import ROOT
 
 
-def make_course(tmp_path, *cells_per_notebook):
-    """A course in ``tmp_path`` with one notebook per list of cells, and its catalogue."""
+def make_course(tmp_path, *cells_per_notebook, role="concepts"):
+    """A course in ``tmp_path`` with one notebook per list of cells, and its catalogue (of
+    notebooks with ``role``)."""
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "pyproject.toml").write_text("")
     blocks = [f"{start}\nold\n{end}\n" for start, end in map(readme.markers, readme.TABLES)]
@@ -24,23 +25,31 @@ def make_course(tmp_path, *cells_per_notebook):
         nbformat.write(nb, path)
         paths.append(path)
     listed = tuple(
-        catalogue.Notebook(p.stem, "backend", f"Demo {p.stem[:2]}", f"demo {p.stem[:2]}")
-        for p in paths
+        catalogue.Notebook(p.stem, role, f"Demo {p.stem[:2]}", f"demo {p.stem[:2]}") for p in paths
     )
     return paths, listed
 
 
-def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys):
+@pytest.fixture
+def only(monkeypatch):
+    """Make ``listed`` the whole catalogue (what ``shared.measurements`` checks against)."""
+    return lambda listed: monkeypatch.setattr(catalogue, "NOTEBOOKS", listed)
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys, only):
     paths, listed = make_course(
         tmp_path, ["print(6 * 7)"], ["import os; print(os.environ.get('FORCE_CNN_FAST'))"]
     )
+    only(listed)
     assert course.run(tmp_path, listed=listed) == 0
     first = nbformat.read(paths[0], as_version=4)
     assert first.cells[1].outputs[0]["text"] == "42\n"
     assert nbformat.read(paths[1], as_version=4).cells[1].outputs[0]["text"] == "None\n"
     out = capsys.readouterr().out
     assert "[1/2] 00_demo.ipynb" in out and "Wall time per notebook" in out
-    timings = json.loads((tmp_path / run_times.PATH).read_text())
+    timings = measurements.read(tmp_path, "run-times")
     assert set(timings["seconds"]) == {"00_demo.ipynb", "01_demo.ipynb"}
     text = (tmp_path / "README.md").read_text()
     assert "[00_demo](notebooks/00_demo.ipynb)" in text and "No results yet" in text
@@ -49,9 +58,13 @@ def test_run_executes_in_order_and_refreshes_readme(tmp_path, capsys):
     assert readme.readme_is_current(tmp_path, listed)
     # a second run knows how long the rest will take
     assert course.run(tmp_path, ["01"], listed) == 0
-    assert "left)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "left)" in out and "Part of the course ran" in out
+    assert measurements.read(tmp_path, "run-times") == timings  # the record stays
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_failing_notebook_stops_the_run_and_stays_untouched(tmp_path, capsys):
     paths, listed = make_course(
         tmp_path, ["x = 1", "raise ValueError('broken on purpose')"], ["print(1)"]
@@ -67,6 +80,8 @@ def test_failing_notebook_stops_the_run_and_stays_untouched(tmp_path, capsys):
 def test_notebook_selection_is_exact():
     chosen = course.notebooks(ROOT, ["03", "01_keras_sequential"])
     assert [p.name for p in chosen] == ["01_keras_sequential.ipynb", "03_pytorch_sequential.ipynb"]
+    chosen = course.notebooks(ROOT, ["notebooks/03_pytorch_sequential.ipynb", "03"])
+    assert [p.name for p in chosen] == ["03_pytorch_sequential.ipynb"]
     for wrong in ("0", "99", "03_pytorch", "keras"):
         with pytest.raises(SystemExit, match="No notebook .* Use a number or a name: 00_cnn"):
             course.notebooks(ROOT, [wrong])
@@ -82,7 +97,9 @@ def test_main_commands(tmp_path, monkeypatch, capsys):
     assert course.main([]) == 2
 
 
-def test_a_full_run_ignores_what_the_shell_exported(tmp_path, monkeypatch):
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_full_run_ignores_what_the_shell_exported(tmp_path, monkeypatch, only):
     """Exported switches and a headless plotting backend must not reach a full run: with
     MPLBACKEND=Agg every figure was stored as '<Figure size ...>' text."""
     from shared import config
@@ -97,12 +114,15 @@ def test_a_full_run_ignores_what_the_shell_exported(tmp_path, monkeypatch):
             "import matplotlib.pyplot as plt\nfig = plt.figure()\nplt.plot([1, 2])\nfig",
         ],
     )
+    only(listed)
     assert course.run(tmp_path, listed=listed) == 0
     cells = nbformat.read(paths[0], as_version=4).cells
     assert cells[1].outputs[0]["text"] == "[]\n"
     assert any("image/png" in o.get("data", {}) for o in cells[2].outputs)
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_a_dying_kernel_is_named_with_notebook_cell_and_likely_cause(tmp_path, capsys):
     paths, listed = make_course(tmp_path, ["x = 1", "import os, signal\nos.kill(os.getpid(), 9)"])
     before = paths[0].read_text()
@@ -113,6 +133,8 @@ def test_a_dying_kernel_is_named_with_notebook_cell_and_likely_cause(tmp_path, c
     assert paths[0].read_text() == before
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_ctrl_c_stops_the_run_cleanly_and_leaves_the_notebook(tmp_path):
     import signal
     import subprocess
@@ -150,48 +172,85 @@ def test_ctrl_c_stops_the_run_cleanly_and_leaves_the_notebook(tmp_path):
     assert paths[0].read_text() == before
 
 
-def test_damaged_run_times_do_not_stop_a_run(tmp_path, capsys):
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_damaged_run_times_do_not_stop_a_run(tmp_path, capsys, only):
     paths, listed = make_course(tmp_path, ["1"])
-    (tmp_path / "results").mkdir()
-    (tmp_path / run_times.PATH).write_text('{"seconds": ')
-    with pytest.raises(
-        ValueError, match=r"run-times.json is damaged .*: delete it, and `make run`"
-    ):
-        run_times.read(tmp_path)
+    only(listed)
+    measurements.folder(tmp_path).mkdir(parents=True)
+    (measurements.folder(tmp_path) / "run-times.json").write_text('{"seconds": ')
+    with pytest.raises(ValueError, match=r"run-times.json cannot be used: .*`make run`"):
+        measurements.read(tmp_path, "run-times")
     assert course.run(tmp_path, listed=listed) == 0
-    assert "run-times.json is damaged" in capsys.readouterr().out
-    assert set(run_times.read(tmp_path)) == {"00_demo.ipynb"}
+    assert "run-times.json cannot be used" in capsys.readouterr().out
+    assert set(measurements.read(tmp_path, "run-times")["seconds"]) == {"00_demo.ipynb"}
 
 
 # ----------------------------------------------------------------------------- what a run records
 
 
-def test_a_partial_run_stamps_its_machine_on_its_own_notebooks_only(tmp_path, monkeypatch):
-    """`course run 01` used to write this machine's name over every notebook's time."""
-    _, listed = make_course(tmp_path, ["1"], ["2"], ["3"])
+SAVE = "import json, pathlib\npathlib.Path('../results/{name}.json').write_text({text!r})"
+
+
+def committed(tmp_path) -> dict[str, bytes]:
+    folder = measurements.folder(tmp_path)
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+
+
+@pytest.fixture
+def recorded(tmp_path, make_results, only, monkeypatch):
+    """A backend course whose record holds a complete run made on "Old machine"."""
+    names = ("00_demo", "01_demo")
+    cells = [
+        [SAVE.format(name=n, text=results.dumps(make_results(notebook=n, backend=n)))]
+        for n in names
+    ]
     (tmp_path / "results").mkdir()
-    old = {"device": "Old machine", "seconds": {"00_demo.ipynb": 7.0, "01_demo.ipynb": 8.0}}
-    (tmp_path / run_times.PATH).write_text(json.dumps(old))  # the format before devices
-    monkeypatch.setattr(course.course_notebooks, "device_in_use", lambda: "This machine")
-    assert course.run(tmp_path, ["01", "02"], listed) == 0
-    times = run_times.read(tmp_path)
-    assert times["00_demo.ipynb"] == {"seconds": 7.0, "device": "Old machine"}
-    assert times["01_demo.ipynb"]["device"] == times["02_demo.ipynb"]["device"] == "This machine"
-    assert times["01_demo.ipynb"]["seconds"] != 8.0
-    record = json.loads((tmp_path / run_times.PATH).read_text())
-    assert record["device"] == run_times.SEVERAL and record["seconds"]["00_demo.ipynb"] == 7.0
-    table = readme.syllabus_table(tmp_path, listed)
-    assert "| Full run (min:s) |" in table and "| 0:07 on Old machine |" in table
-    assert table.count("on This machine |") == 2
-
-
-def test_a_complete_run_on_one_machine_names_it_once(tmp_path, monkeypatch):
-    _, listed = make_course(tmp_path, ["1"], ["2"])
-    monkeypatch.setattr(course.course_notebooks, "device_in_use", lambda: "This machine")
+    paths, listed = make_course(tmp_path, *cells, role="backend")
+    only(listed)
+    monkeypatch.setattr(course.course_notebooks, "device_in_use", lambda: "Old machine")
     assert course.run(tmp_path, listed=listed) == 0
-    assert json.loads((tmp_path / run_times.PATH).read_text())["device"] == "This machine"
-    table = readme.syllabus_table(tmp_path, listed)
-    assert "| Full run on This machine (min:s) |" in table and " on This machine |" not in table
+    monkeypatch.setattr(course.course_notebooks, "device_in_use", lambda: "This machine")
+    return paths, listed
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_complete_run_replaces_the_record_with_its_results_and_times(tmp_path, recorded):
+    paths, listed = recorded
+    record = measurements.read(tmp_path, "run-times")
+    assert record["device"] == "Old machine"
+    assert set(record["seconds"]) == {"00_demo.ipynb", "01_demo.ipynb"}
+    shipped = results.read_results(measurements.folder(tmp_path) / "01_demo.json")
+    assert shipped == results.read_results(tmp_path / "results" / "01_demo.json")
+    assert "| 01_demo | 99.00% |" in (tmp_path / "README.md").read_text()
+    assert "Full run on Old machine (min:s)" in (tmp_path / "README.md").read_text()
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_partial_run_leaves_the_record_and_its_machine_alone(tmp_path, recorded, capsys):
+    """`course run 01` used to write this machine's name over every notebook's time."""
+    paths, listed = recorded
+    before, readme_before = committed(tmp_path), (tmp_path / "README.md").read_text()
+    assert course.run(tmp_path, ["01"], listed) == 0
+    assert committed(tmp_path) == before
+    assert (tmp_path / "README.md").read_text() == readme_before
+    out = capsys.readouterr().out
+    assert "Part of the course ran" in out and "Wall time per notebook, on This machine" in out
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_complete_run_without_a_backends_results_keeps_the_record(tmp_path, recorded):
+    paths, listed = recorded
+    before = committed(tmp_path)
+    nb = json.loads(paths[1].read_text())
+    nb["cells"][1]["source"] = "print('saves nothing this time')"
+    paths[1].write_text(json.dumps(nb))
+    with pytest.raises(RuntimeError, match="01_demo.json was not written by this run"):
+        course.run(tmp_path, listed=listed)
+    assert committed(tmp_path) == before
 
 
 # ----------------------------------------------------------------------------- bad arguments
@@ -208,6 +267,11 @@ def test_readme_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeyp
             course.main(command)
 
 
+def test_help_is_not_an_error(capsys):
+    assert course.main(["--help"]) == 0
+    assert "python -m tools.course readme" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -215,11 +279,6 @@ def test_readme_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeyp
         (["run", "03", "keras"], "No notebook 'keras'"),
     ],
 )
-def test_help_is_not_an_error(capsys):
-    assert course.main(["--help"]) == 0
-    assert "python -m tools.course readme" in capsys.readouterr().out
-
-
 def test_unknown_notebooks_stop_before_anything_runs(argv, message, monkeypatch):
     monkeypatch.setattr(course, "execute", never_execute)
     monkeypatch.chdir(ROOT / "notebooks")  # inside the course folder also counts
@@ -246,17 +305,14 @@ def test_a_readme_without_its_markers_stops_the_run_before_it_starts(tmp_path, m
     _, listed = make_course(tmp_path, ["1"])
     (tmp_path / "README.md").write_text("# Course, the tables' markers deleted\n")
     monkeypatch.setattr(course, "execute", never_execute)
-    with pytest.raises(ValueError, match="README.md needs the markers"):
+    with pytest.raises(ValueError, match="must stand once each"):
         course.run(tmp_path, listed=listed)
 
 
-@pytest.mark.parametrize("blocker", ["results", "results/run-times.json"])
+@pytest.mark.parametrize("blocker", ["results", "shared"])
 def test_an_unwritable_results_path_stops_the_run_before_it_starts(tmp_path, monkeypatch, blocker):
     _, listed = make_course(tmp_path, ["1"])
-    if blocker == "results":
-        (tmp_path / "results").write_text("a file where the folder belongs")
-    else:
-        (tmp_path / blocker).mkdir(parents=True)
+    (tmp_path / blocker).write_text("a file where the folder belongs")
     monkeypatch.setattr(course, "execute", never_execute)
-    with pytest.raises(SystemExit, match="run-times.json (is a folder|cannot be written)"):
+    with pytest.raises(SystemExit, match=rf"Cannot write into .*{blocker}.* \(a file is in"):
         course.run(tmp_path, listed=listed)

@@ -8,19 +8,19 @@ import urllib.error
 import numpy as np
 import pytest
 
-from shared import config, data
+from shared import config, data, files, mirrors, mnist
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TEST_LABELS = "t10k-labels-idx1-ubyte"
 
 
 def gz_bytes(mnist_dir, name):
-    return gzip.compress(data.read_verified(data.find_file(name, mnist_dir), name))
+    return gzip.compress(mnist.read_verified(mnist.find_file(name, mnist_dir), name))
 
 
 def test_load_mnist_shapes_dtypes_and_speed(mnist_dir):
     start = time.perf_counter()
-    (train_x, train_y), (test_x, test_y) = data.load_mnist(mnist_dir, download_missing=False)
+    (train_x, train_y), (test_x, test_y) = mnist.load_mnist(mnist_dir, download_missing=False)
     elapsed = time.perf_counter() - start
     assert train_x.shape == (60000, 28, 28) and train_y.shape == (60000,)
     assert test_x.shape == (10000, 28, 28) and test_y.shape == (10000,)
@@ -31,29 +31,29 @@ def test_load_mnist_shapes_dtypes_and_speed(mnist_dir):
 
 
 def test_default_folder_comes_from_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
-    assert data.data_dir() == tmp_path
-    monkeypatch.delenv(data.DATA_ENV)
-    assert data.data_dir() == data.DEFAULT_DATA_DIR.expanduser()
+    monkeypatch.setenv(mnist.DATA_ENV, str(tmp_path))
+    assert mnist.data_dir() == tmp_path
+    monkeypatch.delenv(mnist.DATA_ENV)
+    assert mnist.data_dir() == mnist.DEFAULT_DATA_DIR.expanduser()
 
 
 def test_accepts_raw_files_and_torchvision_layout(mnist_dir, tmp_path):
     raw_folder = tmp_path / "MNIST" / "raw"
     raw_folder.mkdir(parents=True)
-    for name in data.FILE_NAMES:
-        (raw_folder / name).write_bytes(data.read_verified(data.find_file(name, mnist_dir), name))
-    (_, train_y), (_, test_y) = data.load_mnist(tmp_path, download_missing=False)
+    for name in mnist.FILE_NAMES:
+        (raw_folder / name).write_bytes(mnist.read_verified(mnist.find_file(name, mnist_dir), name))
+    (_, train_y), (_, test_y) = mnist.load_mnist(tmp_path, download_missing=False)
     assert len(train_y) == 60000 and len(test_y) == 10000
 
 
 def test_checksum_mismatch_names_file_and_sums(tmp_path, mnist_dir):
     bad = tmp_path / TEST_LABELS
-    good = data.read_verified(data.find_file(TEST_LABELS, mnist_dir), TEST_LABELS)
+    good = mnist.read_verified(mnist.find_file(TEST_LABELS, mnist_dir), TEST_LABELS)
     bad.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
     with pytest.raises(RuntimeError) as err:
-        data.read_verified(bad, TEST_LABELS)
+        mnist.read_verified(bad, TEST_LABELS)
     message = str(err.value)
-    assert str(bad) in message and data.CHECKSUMS[TEST_LABELS] in message
+    assert str(bad) in message and mnist.CHECKSUMS[TEST_LABELS] in message
     assert "delete it" in message.lower()
 
 
@@ -62,7 +62,7 @@ def test_truncated_gzip_is_rejected(tmp_path, mnist_dir):
     truncated = tmp_path / f"{TEST_LABELS}.gz"
     truncated.write_bytes(payload[: len(payload) // 2])
     with pytest.raises(RuntimeError, match="truncated or corrupt"):
-        data.read_verified(truncated, TEST_LABELS)
+        mnist.read_verified(truncated, TEST_LABELS)
 
 
 @pytest.mark.parametrize(
@@ -76,14 +76,14 @@ def test_truncated_gzip_is_rejected(tmp_path, mnist_dir):
 )
 def test_parse_idx_rejects_bad_files(raw, message):
     with pytest.raises(ValueError, match=message):
-        data.parse_idx(raw)
+        mnist.parse_idx(raw)
 
 
 def test_parse_idx_checks_expected_dimensions():
     raw = b"\x00\x00\x08\x01" + (3).to_bytes(4, "big") + b"\x01\x02\x03"
-    assert data.parse_idx(raw).tolist() == [1, 2, 3]
+    assert mnist.parse_idx(raw).tolist() == [1, 2, 3]
     with pytest.raises(ValueError, match=r"dimensions are \(3,\), expected \(4,\)"):
-        data.parse_idx(raw, (4,))
+        mnist.parse_idx(raw, (4,))
 
 
 class FakeResponse(io.BytesIO):
@@ -114,53 +114,53 @@ def fake_urlopen(responses, calls):
 def test_no_network_and_no_cache_gives_one_clear_error(monkeypatch, tmp_path):
     calls = []
     offline = [urllib.error.URLError("no route to host")] * 8
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen(offline, calls))
-    monkeypatch.setattr(data.time, "sleep", lambda s: None)
+    monkeypatch.setattr(mirrors.urllib.request, "urlopen", fake_urlopen(offline, calls))
+    monkeypatch.setattr(mnist.time, "sleep", lambda s: None)
     with pytest.raises(RuntimeError) as err:
-        data.load_mnist(tmp_path / "cache")
+        mnist.load_mnist(tmp_path / "cache")
     message = str(err.value)
-    assert data.DATA_ENV in message and str(tmp_path / "cache") in message
-    assert all(name in message for name in data.FILE_NAMES)
-    assert len(calls) == len(data.MIRRORS)  # every mirror asked; an unreachable one only once
+    assert mnist.DATA_ENV in message and str(tmp_path / "cache") in message
+    assert all(name in message for name in mnist.FILE_NAMES)
+    assert len(calls) == len(mirrors.MIRRORS)  # every mirror asked; an unreachable one only once
     assert "connect to the internet" in message
     assert not (tmp_path / "cache").exists()  # nothing half-written left behind
 
 
 def test_missing_files_without_download_names_variable(tmp_path):
-    with pytest.raises(RuntimeError, match=data.DATA_ENV):
-        data.load_mnist(tmp_path, download_missing=False)
+    with pytest.raises(RuntimeError, match=mnist.DATA_ENV):
+        mnist.load_mnist(tmp_path, download_missing=False)
 
 
 def test_download_retries_then_writes_verified_file(monkeypatch, tmp_path, mnist_dir):
     good = gz_bytes(mnist_dir, TEST_LABELS)
     calls = []
     responses = [urllib.error.URLError("timeout"), good[:100], good]
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen(responses, calls))
-    monkeypatch.setattr(data.time, "sleep", lambda s: None)
-    path = data.download(TEST_LABELS, tmp_path, progress=True)
+    monkeypatch.setattr(mirrors.urllib.request, "urlopen", fake_urlopen(responses, calls))
+    monkeypatch.setattr(mnist.time, "sleep", lambda s: None)
+    path = mnist.download(TEST_LABELS, tmp_path, progress=True)
     assert path == tmp_path / f"{TEST_LABELS}.gz"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
-    assert calls[0].startswith(data.MIRRORS[0]) and calls[2].startswith(data.MIRRORS[1])
-    assert data.parse_idx(data.read_verified(path, TEST_LABELS)).shape == (10000,)
+    assert calls[0].startswith(mirrors.MIRRORS[0]) and calls[2].startswith(mirrors.MIRRORS[1])
+    assert mnist.parse_idx(mnist.read_verified(path, TEST_LABELS)).shape == (10000,)
 
 
 def test_corrupt_download_leaves_nothing(monkeypatch, tmp_path):
     wrong = gzip.compress(b"\x00\x00\x08\x01" + (1).to_bytes(4, "big") + b"\x07")
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([wrong] * 4, []))
-    monkeypatch.setattr(data.time, "sleep", lambda s: None)
+    monkeypatch.setattr(mirrors.urllib.request, "urlopen", fake_urlopen([wrong] * 4, []))
+    monkeypatch.setattr(mnist.time, "sleep", lambda s: None)
     with pytest.raises(RuntimeError, match="the file it sent has the wrong checksum"):
-        data.download(TEST_LABELS, tmp_path, progress=False)
+        mnist.download(TEST_LABELS, tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_load_downloads_only_missing_files(monkeypatch, tmp_path, mnist_dir):
-    for name in data.FILE_NAMES:
+    for name in mnist.FILE_NAMES:
         if name != TEST_LABELS:
-            shutil.copy(data.find_file(name, mnist_dir), tmp_path)
+            shutil.copy(mnist.find_file(name, mnist_dir), tmp_path)
     calls = []
     good = gz_bytes(mnist_dir, TEST_LABELS)
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([good], calls))
-    (_, _), (_, test_y) = data.load_mnist(tmp_path)
+    monkeypatch.setattr(mirrors.urllib.request, "urlopen", fake_urlopen([good], calls))
+    (_, _), (_, test_y) = mnist.load_mnist(tmp_path)
     assert len(calls) == 1 and calls[0].endswith(f"{TEST_LABELS}.gz")
     assert test_y.shape == (10000,)
 
@@ -170,7 +170,7 @@ def test_load_downloads_only_missing_files(monkeypatch, tmp_path, mnist_dir):
 
 @pytest.fixture(scope="module")
 def test_labels(mnist_dir):
-    return data.load_mnist(mnist_dir, download_missing=False)[1][1]
+    return mnist.load_mnist(mnist_dir, download_missing=False)[1][1]
 
 
 def test_split_sizes_disjoint_and_complete(test_labels):
@@ -227,7 +227,7 @@ def test_load_splits_and_summary(mnist_dir):
 
 
 def test_normalize(mnist_dir):
-    train_x = data.load_mnist(mnist_dir, download_missing=False)[0][0]
+    train_x = mnist.load_mnist(mnist_dir, download_missing=False)[0][0]
     nhwc = data.normalize(train_x[:5000])
     assert nhwc.shape == (5000, 28, 28, 1) and nhwc.dtype == np.float32
     assert abs(float(data.normalize(train_x).mean())) < 0.01
@@ -268,70 +268,72 @@ def test_random_shift_is_repeatable_and_validates():
 def test_mirrors_are_read_when_a_download_starts(monkeypatch, tmp_path, mnist_dir):
     calls = []
     good = gz_bytes(mnist_dir, TEST_LABELS)
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([good, good], calls))
-    monkeypatch.setattr(data, "MIRRORS", ("https://institution.example/mnist/",))
-    data.download(TEST_LABELS, tmp_path, progress=False)
+    monkeypatch.setattr(mirrors.urllib.request, "urlopen", fake_urlopen([good, good], calls))
+    monkeypatch.setattr(mirrors, "MIRRORS", ("https://institution.example/mnist/",))
+    mnist.download(TEST_LABELS, tmp_path, progress=False)
     assert calls == [f"https://institution.example/mnist/{TEST_LABELS}.gz"]
-    monkeypatch.setenv(data.MIRROR_ENV, "http://own.example/copy")  # a slash is added
-    assert data.mirror_urls() == ("http://own.example/copy/", "https://institution.example/mnist/")
-    data.download(TEST_LABELS, tmp_path, progress=False)
+    monkeypatch.setenv(mirrors.MIRROR_ENV, "http://own.example/copy")  # a slash is added
+    assert mirrors.mirror_urls() == (
+        "http://own.example/copy/",
+        "https://institution.example/mnist/",
+    )
+    mnist.download(TEST_LABELS, tmp_path, progress=False)
     assert calls[-1] == f"http://own.example/copy/{TEST_LABELS}.gz"
 
 
 def test_relative_data_dir_means_the_course_folder(monkeypatch, tmp_path):
     from .conftest import ROOT
 
-    monkeypatch.setenv(data.DATA_ENV, "build/mnist")
+    monkeypatch.setenv(mnist.DATA_ENV, "build/mnist")
     monkeypatch.chdir(ROOT / "notebooks")  # where a notebook's kernel runs
-    assert data.data_dir() == ROOT / "build" / "mnist"
+    assert mnist.data_dir() == ROOT / "build" / "mnist"
     monkeypatch.chdir(tmp_path)  # outside the course: the working folder
-    assert data.data_dir() == tmp_path.resolve() / "build" / "mnist"
+    assert mnist.data_dir() == tmp_path.resolve() / "build" / "mnist"
 
 
 def test_data_dir_that_is_a_file_is_named(monkeypatch, tmp_path):
     not_a_folder = tmp_path / "mnist.tar"
     not_a_folder.write_text("x")
-    monkeypatch.setenv(data.DATA_ENV, str(not_a_folder))
+    monkeypatch.setenv(mnist.DATA_ENV, str(not_a_folder))
     with pytest.raises(RuntimeError, match=r"mnist.tar is a file, not a folder: point MNIST_DATA"):
-        data.load_mnist()
+        mnist.load_mnist()
 
 
 def test_unreadable_file_is_named(monkeypatch, tmp_path, mnist_dir):
     path = tmp_path / f"{TEST_LABELS}.gz"
     path.write_bytes(gz_bytes(mnist_dir, TEST_LABELS))
-    original = data.Path.read_bytes
+    original = mnist.Path.read_bytes
 
     def read_bytes(self):
         if self == path:
             raise PermissionError(13, "Permission denied", str(self))
         return original(self)
 
-    monkeypatch.setattr(data.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(mnist.Path, "read_bytes", read_bytes)
     with pytest.raises(RuntimeError, match="Cannot read .*: permission denied. Make it readable"):
-        data.read_verified(path, TEST_LABELS)
+        mnist.read_verified(path, TEST_LABELS)
 
 
 def test_read_only_cache_is_named(monkeypatch, tmp_path, mnist_dir):
-    from shared import report
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     good = gz_bytes(mnist_dir, TEST_LABELS)
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen([good], []))
-    monkeypatch.setattr(report.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(mirrors.urllib.request, "urlopen", fake_urlopen([good], []))
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     with pytest.raises(RuntimeError) as err:
-        data.download(TEST_LABELS, tmp_path, progress=False)
+        mnist.download(TEST_LABELS, tmp_path, progress=False)
     message = str(err.value)
-    assert message.startswith(f"Cannot write {tmp_path / TEST_LABELS}.gz (Permission denied)")
-    assert f"make {tmp_path} writable, or point {data.DATA_ENV} at another folder" in message
+    assert message.startswith(f"Cannot write {tmp_path / TEST_LABELS}.gz (permission denied)")
+    assert f"make {tmp_path} writable, or point {mnist.DATA_ENV} at another folder" in message
 
 
 def test_damaged_raw_file_does_not_hide_an_intact_gz(tmp_path, mnist_dir, capsys):
-    for name in data.FILE_NAMES:
-        shutil.copy(data.find_file(name, mnist_dir), tmp_path / f"{name}.gz")
-    (tmp_path / TEST_LABELS).write_bytes(b"\x00" * data.SIZES[TEST_LABELS])
-    (_, _), (_, test_y) = data.load_mnist(tmp_path, download_missing=False)
+    for name in mnist.FILE_NAMES:
+        shutil.copy(mnist.find_file(name, mnist_dir), tmp_path / f"{name}.gz")
+    (tmp_path / TEST_LABELS).write_bytes(b"\x00" * mnist.SIZES[TEST_LABELS])
+    (_, _), (_, test_y) = mnist.load_mnist(tmp_path, download_missing=False)
     assert test_y.shape == (10000,)
     assert f"Checksum mismatch for {tmp_path / TEST_LABELS}" in capsys.readouterr().out
 
@@ -344,7 +346,7 @@ def test_gzip_bomb_in_the_cache_is_refused_with_bounded_memory(tmp_path):
     tracemalloc.start()
     try:
         with pytest.raises(RuntimeError, match="decompresses to more than 10,008 bytes"):
-            data.read_verified(bomb, TEST_LABELS)
+            mnist.read_verified(bomb, TEST_LABELS)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -371,6 +373,7 @@ class Mirror:
                     getattr(mirror, mode)(self, name)
 
         self.files = files
+        self.hiccups, self.hiccup_status = {}, 503
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -394,6 +397,12 @@ class Mirror:
 
     def error(self, handler, name):
         self.send(handler, b"Internal Server Error", 500, "text/plain")
+
+    def hiccup(self, handler, name):  # the first request of each file fails, as a busy server
+        self.hiccups[name] = self.hiccups.get(name, 0) + 1
+        if self.hiccups[name] == 1:
+            return self.send(handler, b"Service Unavailable", self.hiccup_status, "text/plain")
+        self.good(handler, name)
 
     def html(self, handler, name):
         self.send(handler, b"<html><body>Please log in</body></html>", 200, "text/html")
@@ -443,8 +452,8 @@ def fails_with(mirror_urls, *expected, **options):
 
     with tempfile.TemporaryDirectory() as folder:
         with pytest.raises(RuntimeError) as err:
-            data.download(TEST_LABELS, data.Path(folder), mirrors=mirror_urls, **options)
-        assert list(data.Path(folder).iterdir()) == [], "nothing is left behind"
+            mnist.download(TEST_LABELS, mnist.Path(folder), sources=mirror_urls, **options)
+        assert list(mnist.Path(folder).iterdir()) == [], "nothing is left behind"
     message = str(err.value)
     for text in expected:
         assert text in message, message
@@ -462,7 +471,7 @@ def fails_with(mirror_urls, *expected, **options):
 )
 def test_misbehaving_mirror_is_left_quickly(mirror, mode, expected, limits):
     start = time.perf_counter()
-    limits = data.Limits(**limits)
+    limits = mirrors.Limits(**limits)
     message = fails_with((f"{mirror.url}/{mode}/",), expected, progress=False, limits=limits)
     assert time.perf_counter() - start < 5
     assert "(try 2)" not in message or mode == "bomb"  # only a damaged file is tried again
@@ -484,7 +493,7 @@ def test_dead_mirrors_are_reported_within_seconds():
             (f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{silent.getsockname()[1]}/"),
             "could not connect",
             "connect to the internet",
-            limits=data.Limits(timeout=0.5),
+            limits=mirrors.Limits(timeout=0.5),
             progress=False,
         )
     finally:
@@ -499,7 +508,7 @@ def test_server_errors_and_web_pages_are_not_called_offline(mirror):
         "the server answered HTTP 500",
         "it sent a web page (HTML)",
         "The mirrors answered but none delivered the file",
-        data.MIRROR_ENV,
+        mirrors.MIRROR_ENV,
         progress=False,
     )
     assert "connect to the internet" not in message
@@ -514,23 +523,24 @@ def test_environment_mirror_serves_a_shared_cache_readable_by_all(monkeypatch, m
     import os
     import stat
 
-    monkeypatch.setenv(data.MIRROR_ENV, f"{mirror.url}/good/")
-    monkeypatch.setattr(data, "MIRRORS", ("http://127.0.0.1:9/",))  # never reached
+    monkeypatch.setenv(mirrors.MIRROR_ENV, f"{mirror.url}/good/")
+    monkeypatch.setattr(mirrors, "MIRRORS", ("http://127.0.0.1:9/",))  # never reached
     old = os.umask(0o022)
     try:
-        path = data.download(TEST_LABELS, tmp_path, progress=False)
+        path = mnist.download(TEST_LABELS, tmp_path, progress=False)
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644, "others may read a shared cache"
 
 
 def test_progress_is_plain_text(mirror, tmp_path, capsys):
-    data.download(TEST_LABELS, tmp_path, mirrors=(f"{mirror.url}/good/",))
+    mnist.download(TEST_LABELS, tmp_path, sources=(f"{mirror.url}/good/",))
     out = capsys.readouterr().out
     assert out.startswith(f"downloading {TEST_LABELS}.gz (4.5 kB) from 127.0.0.1:")
     assert " 25% 50% 75% done, 4.5 kB in " in out and out.count("\n") == 1
 
 
+@pytest.mark.kernel
 def test_progress_in_a_notebook_kernel_needs_no_widgets_and_shows_no_path(mirror, tmp_path):
     """In a Jupyter kernel tqdm.auto wants ipywidgets and, without them, stored a warning
     with a site-packages path in the notebook."""
@@ -540,9 +550,9 @@ def test_progress_in_a_notebook_kernel_needs_no_widgets_and_shows_no_path(mirror
     from .test_notebooks import MACHINE_PATHS
 
     code = (
-        "from pathlib import Path\nfrom shared import data\n"
-        f"data.download({TEST_LABELS!r}, Path({str(tmp_path)!r}), "
-        f"mirrors=({mirror.url + '/good/'!r},))\nNone"
+        "from pathlib import Path\nfrom shared import mnist\n"
+        f"mnist.download({TEST_LABELS!r}, Path({str(tmp_path)!r}), "
+        f"sources=({mirror.url + '/good/'!r},))\nNone"
     )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
@@ -551,3 +561,24 @@ def test_progress_in_a_notebook_kernel_needs_no_widgets_and_shows_no_path(mirror
     assert "done, 4.5 kB" in text
     assert {o["name"] for o in outputs} == {"stdout"}, "nothing on stderr"
     assert not MACHINE_PATHS.search(text) and "IProgress" not in text
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_one_server_error_is_tried_again(mirror, tmp_path, monkeypatch, status):
+    """Issue: a single HTTP 500/502/503 from a mirror failed the download."""
+    monkeypatch.setattr(mnist.time, "sleep", lambda seconds: None)
+    mirror.hiccups, mirror.hiccup_status = {}, status
+    path = mnist.download(TEST_LABELS, tmp_path, sources=(f"{mirror.url}/hiccup/",), progress=False)
+    assert mirror.hiccups == {f"{TEST_LABELS}.gz": 2}
+    assert mnist.parse_idx(mnist.read_verified(path, TEST_LABELS)).shape == (10000,)
+
+
+def test_a_missing_file_is_not_asked_for_twice(mirror):
+    message = fails_with((f"{mirror.url}/good/nothing-",), "HTTP 404", progress=False)
+    assert "(try 2)" not in message
+
+
+def test_a_server_that_keeps_failing_is_left_after_the_tries(mirror, monkeypatch):
+    monkeypatch.setattr(mnist.time, "sleep", lambda seconds: None)
+    message = fails_with((f"{mirror.url}/error/",), "(try 1)", "(try 2)", progress=False)
+    assert "(try 3)" not in message

@@ -18,28 +18,44 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from shared import catalogue, concepts, config, exercises
+from shared import catalogue, concepts, config, exercises, results
 
 from .conftest import ROOT
 
+COMMITTED = results.COMMITTED_RESULTS
+
 #: Notebooks whose exercise solutions use the model trained by the notebook's own loop.
-NEEDS_TRAINING = {"03_pytorch_sequential"}
+NEEDS_TRAINING = {"01_keras_sequential", "03_pytorch_sequential", "06_fastai"}
 #: Where the cells the solutions need end, in notebooks without a training loop to stop at.
-NEEDED_UNTIL = {"00_cnn_concepts": "## Our model, layer by layer"}
+NEEDED_UNTIL = {
+    "00_cnn_concepts": "## Our model, layer by layer",
+    "09_distributed": "## Processes forked from the notebook",
+}
 
 
 def raw_runs():
     """The committed results files as plain dicts: the checks read only a few keys."""
     return [
-        json.loads((ROOT / "results" / f"{name}.json").read_text())
-        for name in catalogue.backend_names()
+        json.loads((COMMITTED / f"{name}.json").read_text()) for name in catalogue.backend_names()
     ]
+
+
+RNG = np.random.default_rng(0)
+DENSE = [RNG.normal(size=(9216, 128)) / 96, np.zeros(128), RNG.normal(size=(128, 10)), np.zeros(10)]
+REFERENCE = RNG.normal(size=(100, 10))
+#: What each notebook's exercise cell passes to its checks, made up for the unit tests.
+CONTEXTS = {
+    "02_keras_functional": {"dense": DENSE},
+    "03_pytorch_sequential": {"dense": DENSE},
+    "04_pytorch_functional": {"fc2": DENSE[2:]},
+    "08_same_network": {"reference": REFERENCE, "ports": {"PyTorch": REFERENCE}},
+}
 
 
 def context(name):
     if name != "07_compare_backends":
-        return {}
-    bench = json.loads((ROOT / "results" / "bench.json").read_text())
+        return CONTEXTS.get(name, {})
+    bench = json.loads((COMMITTED / "bench.json").read_text())
     return {"runs": raw_runs(), "bench": bench}
 
 
@@ -72,48 +88,55 @@ WRONG = {
     ("00_cnn_concepts", 4): ((1_199_882, 315_146), "609,354"),
     ("00_cnn_concepts", 5): ("a", "4.5 points"),
     ("01_keras_sequential", 1): (ONLY_CONV1_HALVED, "second"),
-    ("01_keras_sequential", 2): (STRIDED_WITH_POOL, "pool"),
+    ("01_keras_sequential", 2): ((3e-6, 0), "bfloat16"),
     ("01_keras_sequential", 3): (COURSE, "dropout"),
     ("01_keras_sequential", 4): ((COURSE, {"val_accuracy": [0.99]}), "RandomTranslation"),
     ("02_keras_functional", 1): (COURSE, "Add"),
-    ("02_keras_functional", 2): (COURSE, "pooling"),
+    ("02_keras_functional", 2): (271.0, "1e-4"),
     ("02_keras_functional", 3): (COURSE, "Dense"),
-    ("02_keras_functional", 4): ((2000, 12, 12, 64), "Flatten"),
-    ("03_pytorch_sequential", 1): ((12, 12, 64), "channels"),
-    ("03_pytorch_sequential", 2): (TORCH_COURSE, "14,336 fewer"),
+    ("02_keras_functional", 4): ((np.ones((500, 12, 12, 64)), np.ones((500, 10))), "Flatten"),
+    ("03_pytorch_sequential", 1): ((np.ones((100, 12, 12, 64)), np.ones((100, 10))), "model[:6]"),
+    ("03_pytorch_sequential", 2): (("torch.float32", 0.01), "autocast"),
     ("03_pytorch_sequential", 3): ((0.95, 0.95), "model.train()"),
     ("03_pytorch_sequential", 4): (1_199_882, "too high"),
     ("04_pytorch_functional", 1): (
         [(1, 32, 26, 26), (1, 64, 24, 24), (1, 9216), (1, 128), (1, 10)],
         "6",
     ),
-    ("04_pytorch_functional", 2): ({**STRIDED_WITH_POOL, "layers": None}, "2,304"),
+    ("04_pytorch_functional", 2): (np.zeros((28, 28)), "backward"),
     ("04_pytorch_functional", 3): (TORCH_COURSE, "1 × 1"),
-    ("04_pytorch_functional", 4): ((2000, 10), "logits"),
-    ("05_tensorflow_raw", 1): ((3.2, 3.2), "nothing was clipped"),
-    ("05_tensorflow_raw", 2): (TORCH_COURSE, "1,214,218"),
+    ("04_pytorch_functional", 4): ((np.ones((500, 10)), np.ones((500, 10))), "fc1"),
+    ("05_tensorflow_raw", 1): ((3.2, [np.ones(5)]), "1,199,882"),
+    ("05_tensorflow_raw", 2): ((17.7, 17.7), "did not change"),
     ("05_tensorflow_raw", 3): (
         np.random.default_rng(0).uniform(-1, 1, (3, 3, 32, 64)) * math.sqrt(6 / (288 + 576)),
         "Glorot",
     ),
     ("05_tensorflow_raw", 4): (3 * 1_199_882 + 2, "too high"),
-    ("06_fastai", 1): (10.0, "fresh"),
-    ("06_fastai", 2): (TORCH_COURSE, "1,214,218"),
-    ("06_fastai", 3): ([{"val_accuracy": 0.3}], "outside"),
+    ("06_fastai", 1): (3e-3, "recorder"),
+    ("06_fastai", 2): ((np.full((200, 10), 0.1), np.zeros(200), np.zeros(200)), "-log"),
+    ("06_fastai", 3): ([{"val_accuracy": 0.3}] * 5, "outside"),
     ("06_fastai", 4): ([3e-3] * 50, "first"),
-    ("07_compare_backends", 1): (ROOT / "results" / "03_pytorch_sequential.json", "results/"),
+    ("07_compare_backends", 1): (COMMITTED / "03_pytorch_sequential.json", "results/"),
     ("07_compare_backends", 2): (0, "too low"),
     ("07_compare_backends", 3): ([("01_keras_sequential", "03_pytorch_sequential")], "do not"),
     ("07_compare_backends", 4): ({"03_pytorch_sequential": 1.0}, "ratio"),
     ("08_same_network", 1): (1, "too low"),
-    ("08_same_network", 2): (3e-6, "transposed"),
-    ("08_same_network", 3): (4.2, "wrong inputs"),
-    ("08_same_network", 4): (4.2, "order"),
+    ("08_same_network", 2): (REFERENCE + 3e-6, "transposed"),
+    ("08_same_network", 3): (REFERENCE + 4.2, "wrong inputs"),
+    ("08_same_network", 4): (REFERENCE - 4.2, "order"),
+    ("09_distributed", 1): ((0.04, 0.012), "√4"),
+    ("09_distributed", 2): ((0.5, 0.5), "plain average"),
+    ("09_distributed", 3): (1_199_882, "too low"),
 }
+
+#: Notebooks still being written: their typical wrong answers come with the notebook.
+IN_PROGRESS: set[str] = set()
 
 EXERCISES = [
     (name, number)
     for name in exercises.notebooks()
+    if name not in IN_PROGRESS
     for number in range(1, 1 + len(exercises.for_notebook(name, **context(name))))
 ]
 

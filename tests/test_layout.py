@@ -1,13 +1,14 @@
 """The two packages: ``shared`` (what notebooks import and pip installs) and ``tools``."""
 
 import ast
-import importlib.metadata
 import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 
 import pytest
+import yaml
 
 from shared import catalogue, concepts
 
@@ -43,13 +44,64 @@ def third_party_imports(folder) -> set[str]:
     return {n for n in names if n not in sys.stdlib_module_names and n != folder.name}
 
 
-def test_shared_declares_every_package_it_imports_and_no_framework():
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def declared_packages() -> set[str]:
+    """The distributions pyproject.toml declares for ``shared``, lower-case, without versions."""
+    requirements = pyproject()["project"]["dependencies"]
+    return {re.match(r"[A-Za-z0-9_.-]+", r)[0].lower() for r in requirements}
+
+
+def test_shared_declares_exactly_the_packages_it_imports_and_no_framework():
     imported = third_party_imports(ROOT / "shared")
     assert not imported & set(FRAMEWORKS), "shared must not import a framework, even lazily"
-    requirements = importlib.metadata.requires("force-of-cnn") or []
-    declared = {re.match(r"[A-Za-z0-9_.-]+", r)[0].lower() for r in requirements}
-    missing = {DISTRIBUTIONS.get(n, n).lower() for n in imported} - declared
-    assert not missing, f"shared imports {sorted(missing)} without declaring them in pyproject"
+    needed = {DISTRIBUTIONS.get(n, n).lower() for n in imported}
+    declared = declared_packages()
+    assert not needed - declared, f"shared imports {sorted(needed - declared)} undeclared"
+    assert not declared - needed, f"pyproject declares {sorted(declared - needed)}, never imported"
+
+
+def test_the_version_is_written_once():
+    import shared
+
+    version = pyproject()["project"]["version"]
+    assert shared.__version__ in (version, "unknown")
+    sources = [ROOT / "shared", ROOT / "tools"]
+    written = [
+        path
+        for folder in sources
+        for path in folder.rglob("*.py")
+        if re.search(r"__version__\s*=\s*[\"']\d", path.read_text(encoding="utf-8"))
+    ]
+    assert written == [], f"a version typed in {written}: read it with importlib.metadata"
+
+
+def python_range(text: str) -> tuple[str, str]:
+    """'>=3.11,<3.14' -> ('3.11', '3.13'): the oldest and newest minor release allowed."""
+    oldest = re.search(r">=\s*(3\.\d+)", text)[1]
+    below = re.search(r"<\s*3\.(\d+)", text)[1]
+    return oldest, f"3.{int(below) - 1}"
+
+
+def test_one_python_range_everywhere():
+    from shared import runtime
+
+    declared = python_range(pyproject()["project"]["requires-python"])
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda = next(d for d in environment if isinstance(d, str) and d.startswith("python "))
+    ruff = pyproject()["tool"]["ruff"]["target-version"]
+    assert python_range(conda) == declared, "environment.yml"
+    assert declared == runtime.TESTED_PYTHON, "shared.runtime.TESTED_PYTHON"
+    assert ruff == "py" + declared[0].replace(".", ""), "ruff's target-version is the oldest"
+
+
+def test_tqdm_is_gone_with_its_last_import():
+    """Declared for a progress bar that the downloads no longer use: nothing imports it."""
+    for name in ("requirements.txt", "environment.yml"):
+        assert "tqdm" not in (ROOT / name).read_text(), name
+    assert "tqdm" not in third_party_imports(ROOT / "shared") | third_party_imports(ROOT / "tools")
 
 
 def test_the_built_distribution_holds_shared_only(tmp_path):

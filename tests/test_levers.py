@@ -3,7 +3,7 @@ import json
 import pytest
 
 from shared import config
-from tools import levers
+from tools import levers, measurements
 
 
 def record_device():
@@ -51,7 +51,7 @@ def test_main_writes_a_row_per_lever(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(levers, "second_convolution", lambda steps, rounds: 0.064)
     assert levers.main(["--steps", "1", "--rounds", "1"]) == 0
     assert "| lever A | 94 s | 47 s | 2.00× |" in capsys.readouterr().out
-    record = json.loads((tmp_path / "results" / "levers.json").read_text())
+    record = json.loads((measurements.folder(tmp_path) / "levers.json").read_text())
     assert record["rows"][0]["speedup"] == 2.0 and record["steps"] == 1
     assert record["second_convolution_seconds_per_epoch"] == 30
     assert record["machine"]["cores"] >= 1 and record["device"] == record_device()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from shared import results
-from tools import readme
+from tools import measurements, readme
 
 from .conftest import ROOT
 from .test_course import make_course
@@ -21,7 +21,7 @@ def test_results_table_from_json(tmp_path, make_results):
 def test_readme_without_markers_is_an_error(tmp_path):
     _, listed = make_course(tmp_path, ["1"])
     (tmp_path / "README.md").write_text("no markers")
-    with pytest.raises(ValueError, match="README.md needs the markers"):
+    with pytest.raises(ValueError, match="must stand once each"):
         readme.render_readme(tmp_path, listed)
 
 
@@ -29,52 +29,28 @@ def test_committed_readme_tables_are_current():
     assert readme.readme_is_current(ROOT), "README tables are stale: run `make readme`"
 
 
-def test_bench_table_from_json(tmp_path):
-    from tools import bench
-
-    _, listed = make_course(tmp_path, ["1"])
-    rows = [bench.row("03", {"seconds": 10.0, "images": 1000}, 120e9, 20.0)]
-    record = {
-        "device": "CPU",
-        "images": 1000,
-        "epochs": 4,
-        "matmul_gflops": 120.0,
-        "rows": rows,
-    }
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "bench.json").write_text(json.dumps(record))
-    table = readme.measured_table(tmp_path, "bench")
-    assert "| 03 | 100 | 600 |" in table and "Peak" not in table
-    assert "4 epochs of 1,000 images" in table and "reached 120 GFLOP/s" in table
-
-
-def test_levers_table_from_json(tmp_path):
-    from tools import levers
-
-    _, listed = make_course(tmp_path, ["1"])
-    rows = [{"lever": "A", "off_seconds_per_epoch": 90, "on_seconds_per_epoch": 45, "speedup": 2}]
-    record = {
-        "device": "CPU",
-        "batch_size": 128,
-        "steps": 20,
-        "rounds": 3,
-        "rows": rows,
-        "second_convolution_seconds_per_epoch": 31.4,
-    }
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "levers.json").write_text(json.dumps(record))
-    table = readme.measured_table(tmp_path, "levers")
-    assert table.startswith(levers.table(rows)) and "| A | 90 s | 45 s | 2.00× |" in table
-    assert "3 alternating rounds of 20 steps" in table and "took 31 s per 60k" in table
+@pytest.mark.parametrize("name", ["bench", "levers"])
+def test_not_measured_yet_says_what_to_run(tmp_path, name):
+    assert readme.measured_table(tmp_path, name) == f"_Not measured yet: run `make {name}`._"
 
 
 @pytest.mark.parametrize("name", ["bench", "levers"])
 @pytest.mark.parametrize("text", ["{", '{"rows": []}', "[]"])
 def test_damaged_measurement_files_are_named(tmp_path, name, text):
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / f"{name}.json").write_text(text)
-    with pytest.raises(ValueError, match=rf"results/{name}.json is damaged .*`make {name}`"):
+    measurements.folder(tmp_path).mkdir(parents=True)
+    (measurements.folder(tmp_path) / f"{name}.json").write_text(text)
+    with pytest.raises(ValueError, match=rf"{name}.json cannot be used: .*`make {name}`"):
         readme.measured_table(tmp_path, name)
+
+
+def test_a_measurement_the_table_cannot_show_is_named(tmp_path, monkeypatch):
+    """A file that passes the checks but lacks what the table shows: named, not a KeyError."""
+    from tools import levers
+
+    monkeypatch.setattr(measurements, "read", lambda root, name: {"rows": [{"lever": "A"}]})
+    with pytest.raises(ValueError, match=r"levers.json lacks 'off_seconds_per_epoch'"):
+        readme.measured_table(tmp_path, "levers")
+    assert levers.table  # the module that renders it
 
 
 def test_results_table_reads_only_the_catalogues_files(tmp_path, make_results):
@@ -83,3 +59,21 @@ def test_results_table_reads_only_the_catalogues_files(tmp_path, make_results):
     (tmp_path / "03_pytorch_sequential (copy).json").write_text(json.dumps(stray, default=float))
     table = readme.results_table(tmp_path)
     assert "PyTorch (nn.Sequential)" in table and "stray" not in table
+
+
+def test_tables_moved_to_a_docs_page_are_rendered_and_checked_there(tmp_path):
+    """The speed tables may live in docs/speed.md: rendered there, stale there is stale."""
+    _, listed = make_course(tmp_path, ["1"])
+    text = (tmp_path / "README.md").read_text()
+    start, end = readme.markers("bench-table")
+    block = text[text.index(start) : text.index(end) + len(end)]
+    (tmp_path / "README.md").write_text(text.replace(block, "See [speed](docs/speed.md)."))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "speed.md").write_text(f"# Speed\n\n{block}\n")
+    assert not readme.readme_is_current(tmp_path, listed)
+    readme.write_readme_tables(tmp_path, listed)
+    assert "Not measured yet: run `make bench`" in (tmp_path / "docs" / "speed.md").read_text()
+    assert readme.readme_is_current(tmp_path, listed)
+    (tmp_path / "docs" / "extra.md").write_text(block)  # the same table twice
+    with pytest.raises(ValueError, match="found in docs/extra.md and docs/speed.md"):
+        readme.render_pages(tmp_path, listed)

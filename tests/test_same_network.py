@@ -3,15 +3,16 @@
 For every backend in the catalogue, the network is built by executing the notebook's own
 ``model`` cell, given one fixed set of seeded weights, and run in inference mode on the first
 1,000 images of the course's test split. Its logits must equal those of a float64 NumPy forward
-pass made of the course's by-hand layers within ``same_network.TOLERANCE`` (1e-4; the module
-says why), and every predicted digit must be the same. Nothing is trained.
+pass made of the course's by-hand layers (``tools.numpy_network``) within
+``same_network.TOLERANCE`` (1e-4; the module says why), and every predicted digit must be the
+same. Nothing is trained.
 """
 
 import numpy as np
 import pytest
 
 from shared import catalogue, concepts, data
-from tools import notebooks, same_network
+from tools import notebooks, numpy_network, same_network
 
 IMAGES = 1000
 
@@ -23,17 +24,17 @@ def images(mnist_dir):
 
 @pytest.fixture(scope="module")
 def weights():
-    return same_network.seeded_weights()
+    return numpy_network.seeded_weights()
 
 
 @pytest.fixture(scope="module")
 def reference(images, weights):
-    return same_network.reference_logits(images, weights)
+    return numpy_network.reference_logits(images, weights)
 
 
 def test_the_reference_is_the_course_by_hand_layers(images, weights):
     """The batched layers of the reference give what ``shared.concepts`` gives image by image."""
-    stages = same_network.reference_stages(images[:2], weights)
+    stages = numpy_network.reference_stages(images[:2], weights)
     w = {name: array.astype(np.float64) for name, array in weights.items()}
     for n in range(2):
         x = concepts.relu(
@@ -62,7 +63,7 @@ def test_the_seeded_weights_make_a_fair_test(weights, reference):
 
 
 def test_the_relus_and_the_pooling_matter(images, weights):
-    stages = same_network.reference_stages(images[:50], weights)
+    stages = numpy_network.reference_stages(images[:50], weights)
     for name in ("conv 1 before its ReLU", "conv 2 before its ReLU", "dense 1 before its ReLU"):
         negative = (stages[name] < 0).mean()
         assert 0.2 < negative < 0.8, f"{name}: {negative:.0%} negative"
@@ -72,12 +73,13 @@ def test_the_relus_and_the_pooling_matter(images, weights):
 
 def test_flatten_permutation_reads_a_map_channels_last():
     feature_map = np.arange(2 * 3 * 4).reshape(2, 3, 4)  # channels first: (C, H, W)
-    order = same_network.flatten_permutation(height=3, width=4, channels=2)
+    order = numpy_network.flatten_permutation(height=3, width=4, channels=2)
     np.testing.assert_array_equal(
         feature_map.reshape(-1)[order], feature_map.transpose(1, 2, 0).reshape(-1)
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", catalogue.backends(), ids=lambda nb: nb.name)
 def test_same_logits_as_numpy(notebook, images, weights, reference):
     result = same_network.compare(notebook.name, images, weights, reference)
@@ -85,6 +87,7 @@ def test_same_logits_as_numpy(notebook, images, weights, reference):
         pytest.fail(result.message(), pytrace=False)
 
 
+@pytest.mark.slow
 def test_a_drifted_network_is_caught_and_located(images, weights, reference):
     """A PyTorch backend with its first ReLU module taken out: the comparison fails, names the
     notebook, and points at the missing ReLU."""
@@ -95,7 +98,7 @@ def test_a_drifted_network_is_caught_and_located(images, weights, reference):
         for nb in catalogue.backends()
         if "nn.ReLU()" in notebooks.tagged_cell(notebooks.notebook_path(nb.name), "model")
     )
-    model = same_network.model_builder(name)()
+    model = notebooks.model_builder(name)()
     parent, child = next(
         (parent, child)
         for parent in model.modules()
@@ -112,6 +115,6 @@ def test_a_drifted_network_is_caught_and_located(images, weights, reference):
 
 
 def test_from_torch_undoes_to_torch(weights):
-    back = same_network.from_torch(same_network.to_torch(weights))
+    back = numpy_network.from_torch(numpy_network.to_torch(weights))
     for name, array in weights.items():
         np.testing.assert_array_equal(back[name], array)

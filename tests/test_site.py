@@ -98,7 +98,8 @@ def test_front_page_lists_every_catalogue_notebook_in_order(monkeypatch):
     extra = catalogue.Notebook("08_new_backend", "backend", "New", "A notebook added later")
     monkeypatch.setattr(catalogue, "NOTEBOOKS", (*catalogue.NOTEBOOKS, extra))
     page = site.landing_page("# Course\n\n[03](notebooks/03_pytorch_sequential.ipynb)\n")
-    toctree = page[page.index("```{toctree}") :].splitlines()
+    first = page[page.index("```{toctree}") :]
+    toctree = first[: first.index("\n```", 1) + 4].splitlines()  # the notebooks' table only
     assert toctree[4:-1] == [f"notebooks/{nb.name}" for nb in catalogue.NOTEBOOKS]
     assert toctree[-2] == "notebooks/08_new_backend"
     assert "[03](notebooks/03_pytorch_sequential.ipynb)" in page
@@ -277,6 +278,8 @@ def doc_page(repo_path: str) -> str:
     return repo_path.removesuffix(".md") + ".html"
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_site_has_a_page_per_notebook_and_per_doc(visits):
     expected = {"index.html"} | {notebook_page(nb) for nb in catalogue.NOTEBOOKS}
     expected |= {doc_page(path) for path in site.doc_pages()}
@@ -284,6 +287,8 @@ def test_site_has_a_page_per_notebook_and_per_doc(visits):
     assert not missing, f"The site has no page for {sorted(missing)}: rebuild it with `make site`."
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_every_page_loads_cleanly(visits):
     problems = []
     for page, report in visits.items():
@@ -313,6 +318,8 @@ def fetch(url: str) -> tuple[int, bytes]:
         return error.code, b""
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_every_internal_link_resolves(visits, base_url):
     """Links, stylesheets, scripts and images on the site: 200, and the #section exists."""
     problems, checked = [], set()
@@ -335,6 +342,8 @@ def test_every_internal_link_resolves(visits, base_url):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("nb", catalogue.NOTEBOOKS, ids=lambda nb: nb.name)
 def test_notebook_buttons_point_at_this_notebook(nb, visits, base_url):
     buttons = visits[notebook_page(nb)]["buttons"]
@@ -351,6 +360,8 @@ def test_notebook_buttons_point_at_this_notebook(nb, visits, base_url):
     )
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_previous_next_links_walk_the_notebooks_then_the_docs_in_order(visits, base_url):
     order = ["index.html"] + [notebook_page(nb) for nb in catalogue.NOTEBOOKS]
     order += [doc_page(path) for path in site.doc_pages()]
@@ -366,6 +377,8 @@ def test_previous_next_links_walk_the_notebooks_then_the_docs_in_order(visits, b
     assert backward == order[::-1], f"Following 'previous' from {order[-1]} visits {backward}"
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["index.html", "notebooks/03_pytorch_sequential.html"])
 def test_readable_on_a_phone(page, site_dir, base_url, browser):
     """At 390 px only tables and code may scroll sideways, inside their own box."""
@@ -381,6 +394,8 @@ def test_readable_on_a_phone(page, site_dir, base_url, browser):
     assert not report["console"], report["console"]
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_screenshots_of_every_page(visits):
     missing = [p for p in visits if not (SCREENSHOTS / "desktop" / screenshot_name(p)).exists()]
     assert not missing, f"No screenshot of {missing}"

@@ -12,8 +12,11 @@ its standard error), the best validation accuracy and the time taken.
     python -m tools.ablation --epochs 1 --train-images 4096 --output build/ablation.json
 
 The full ablation takes about as long as five full runs of notebook 03: about half an hour on
-two otherwise idle CPU cores, much longer on a busy machine. It writes ``results/ablation.json``,
-which notebook 07 shows as a table.
+two otherwise idle CPU cores, much longer on a busy machine. It writes ``ablation.json`` of the
+course's record (``shared/course-results/``), which notebook 07 shows as a table, with the
+machine it ran on. Only the full ablation may write that file: a shortened run (fewer epochs or
+images, another seed) must name its own ``--output``, and every argument is checked before any
+data is loaded.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from torch import nn
 
 from shared import config, data, files, machine
 
-from . import notebooks
+from . import measurements, notebooks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,7 +191,7 @@ def run(
 
 
 FULL_EPOCHS = 5
-COMMITTED = Path("results") / "ablation.json"
+COMMITTED = measurements.COMMITTED / "ablation.json"  # the course's record
 
 
 def _positive(text: str) -> int:
@@ -209,7 +212,7 @@ def output_path(args: argparse.Namespace, root: Path) -> Path:
     """Where this run may write, checked before any data is loaded or any row trains.
 
     Only the full ablation (every image, the default epochs and seed) writes the committed
-    ``results/ablation.json``; a shortened run must name its own ``--output``, so that a quick
+    ``ablation.json``; a shortened run must name its own ``--output``, so that a quick
     try never replaces the measurement notebook 07 shows. Raises ValueError saying why not."""
     full = (
         args.epochs == FULL_EPOCHS
@@ -250,8 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     output.parent.mkdir(parents=True, exist_ok=True)
     record = run(args.epochs, args.train_images, args.eval_images, args.seed)
-    files.write_text_atomic(output, json.dumps(record, indent=2) + "\n")
-    print(f"wrote {output}")
+    if output == (config.project_root() / COMMITTED).resolve():
+        measurements.write(config.project_root(), "ablation", record)  # checked whole
+    else:
+        files.write_text_atomic(output, json.dumps(record, indent=2) + "\n")
+        print(f"wrote {output}")
     return 0
 
 

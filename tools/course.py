@@ -33,7 +33,8 @@ def notebooks(root: Path, names=(), listed=None) -> list[Path]:
     """The catalogue's notebooks in reading order, or only those named by number or name."""
     listed = listed or catalogue.NOTEBOOKS
     try:
-        chosen = [catalogue.find(n, listed) for n in names] if names else list(listed)
+        # a path such as notebooks/03_x.ipynb (tab completion) names its notebook too
+        chosen = [catalogue.find(Path(n).name, listed) for n in names] if names else list(listed)
     except ValueError as err:
         raise SystemExit(str(err)) from None
     ordered = [nb for nb in listed if nb in chosen]
@@ -142,7 +143,7 @@ def check_course_folder(root: Path) -> None:
             f"{root} is not the course folder ({', '.join(missing)} not found): run this from "
             "the folder you cloned (the one with pyproject.toml, README.md and notebooks/)."
         )
-    readme.check_markers((root / "README.md").read_text(encoding="utf-8"))
+    readme.check_markers(readme.pages(root))
 
 
 def is_complete(paths: list[Path], listed=None) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from shared import catalogue, config
 
+from .notebooks import notebook_problem
 from .pin import read_notebook, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,7 @@ NOTEBOOK_LINK = re.compile(r"\[([^\]\n]+)\]\((\d\d_\w+\.ipynb)\)(?! \(\[open in 
 
 
 def colab_url(file_name: str) -> str:
+    """Where Colab opens ``notebooks/<file_name>`` straight from GitHub."""
     return (
         f"https://colab.research.google.com/github/{config.GITHUB_SLUG}/blob/"
         f"{config.GITHUB_BRANCH}/notebooks/{file_name}"
@@ -98,7 +100,7 @@ def updated(nb: dict, name: str, listed=catalogue.NOTEBOOKS) -> dict:
 def problems(nb: dict, name: str, listed=catalogue.NOTEBOOKS) -> list[str]:
     """What is wrong with the navigation of ``nb``; empty when it is current."""
     found = []
-    last = nb["cells"][-1]
+    last = nb["cells"][-1] if nb["cells"] else {}
     if not is_navigation(last):
         found.append("the last cell is not the navigation cell")
     elif "".join(last["source"]) != navigation_source(name, listed):
@@ -112,8 +114,19 @@ def problems(nb: dict, name: str, listed=catalogue.NOTEBOOKS) -> list[str]:
     return found
 
 
+USAGE = __doc__.split("\n\n")[1]
+
+
 def main(argv: list[str]) -> int:
+    if argv not in ([], ["--check"]):
+        print(f"Unknown arguments {' '.join(argv)!r}; use one of:\n{USAGE}", file=sys.stderr)
+        return 2
     check = argv == ["--check"]
+    paths = [ROOT / "notebooks" / entry.file_name for entry in catalogue.NOTEBOOKS]
+    unusable = [problem for path in paths if (problem := notebook_problem(path))]
+    if unusable:
+        print("\n".join(unusable) + "\nNothing was changed: restore those notebooks first.")
+        return 1
     stale = []
     for entry in catalogue.NOTEBOOKS:
         path = ROOT / "notebooks" / entry.file_name

@@ -3,8 +3,9 @@
 python -m tools.course readme         rewrite them (``make readme``; a complete run does it too)
 python -m tools.course check-readme   exit 1 when any of them is stale
 
-Each table sits between two markers in README.md, ``<!-- NAME:start ... -->`` and
-``<!-- NAME:end -->``; everything outside the markers is the authors' text and stays as it is.
+Each table sits between two markers, ``<!-- NAME:start ... -->`` and ``<!-- NAME:end -->``, in
+README.md or in one page of ``docs/`` (the speed tables may move there); everything outside the
+markers is the authors' text and stays as it is.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from shared import catalogue, config, files, results
+from shared import catalogue, files, results
 from shared.runtime import clock
 
-from . import measurements
+from . import measurements, navigation
 from .tables import markdown_table
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -64,10 +65,7 @@ def syllabus_table(root: Path, listed=None) -> str:
     rows = []
     for nb in listed or catalogue.NOTEBOOKS:
         seconds = times["seconds"].get(nb.file_name)
-        url = (
-            f"https://colab.research.google.com/github/{config.GITHUB_SLUG}/blob/"
-            f"{config.GITHUB_BRANCH}/notebooks/{nb.file_name}"
-        )
+        url = navigation.colab_url(nb.file_name)
         rows.append(
             [
                 f"[{nb.name}](notebooks/{nb.file_name})",
@@ -88,7 +86,11 @@ def measured_table(root: Path, name: str) -> str:
     record = measurements.read(root, name)
     if record is None:
         return f"_Not measured yet: run `make {name}`._"
-    return f"{module.table(record['rows'])}\n\n{module.caption(record)}"
+    try:
+        return f"{module.table(record['rows'])}\n\n{module.caption(record)}"
+    except (KeyError, TypeError) as err:  # a file written by an older `make <name>`
+        path = measurements.folder(root) / f"{name}.json"
+        raise ValueError(f"{path} lacks {err}: run `make {name}` to measure again.") from None
 
 
 #: README block name -> function(root, catalogue) that renders it
@@ -100,17 +102,33 @@ TABLES = {
 }
 
 
-def check_markers(text: str) -> None:
-    """Every table of ``TABLES`` has its two markers in ``text``, once each and in order;
-    otherwise a ValueError naming what is missing."""
+def pages(root: Path) -> dict[str, str]:
+    """The Markdown pages that may hold generated tables, by repository path: README.md and
+    every page of ``docs/`` (where the speed tables may live), with their text."""
+    paths = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths}
+
+
+def check_markers(texts: dict[str, str]) -> dict[str, str]:
+    """Every table of ``TABLES`` has its two markers, in order, in exactly one of the pages
+    ``texts`` (path -> text); otherwise a ValueError naming what is wrong. Returns each
+    table's page."""
+    homes = {}
     for name in TABLES:
         start, end = markers(name)
-        if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
-            raise ValueError(
-                f"README.md needs the markers {start!r} and {end!r}, once each and in this "
-                "order, around the generated table; restore them (`git diff README.md` shows "
-                "what changed)."
-            )
+        found = [page for page, text in texts.items() if start in text or end in text]
+        if len(found) == 1:
+            text = texts[found[0]]
+            if text.count(start) == text.count(end) == 1 and text.index(start) < text.index(end):
+                homes[name] = found[0]
+                continue
+        where = f"found in {' and '.join(found)}" if found else f"in none of {', '.join(texts)}"
+        raise ValueError(
+            f"The markers {start!r} and {end!r} must stand once each, in this order, around "
+            f"the generated table in one page ({where}); restore them (`git diff` shows what "
+            "changed)."
+        )
+    return homes
 
 
 def _replace_block(text: str, name: str, body: str) -> str:
@@ -120,20 +138,27 @@ def _replace_block(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body}\n{end}{tail}"
 
 
+def render_pages(root: Path, listed=None) -> dict[str, str]:
+    """Every page that holds generated tables, by path, with its tables rendered anew."""
+    texts = pages(root)
+    for name, page in check_markers(texts).items():
+        texts[page] = _replace_block(texts[page], name, TABLES[name](root, listed))
+    return texts
+
+
 def render_readme(root: Path, listed=None) -> str:
-    text = (root / "README.md").read_text(encoding="utf-8")
-    check_markers(text)
-    for name, make in TABLES.items():
-        text = _replace_block(text, name, make(root, listed))
-    return text
+    """README.md with its generated tables rendered anew."""
+    return render_pages(root, listed)["README.md"]
 
 
 def write_readme_tables(root: Path, listed=None) -> None:
-    readme = root / "README.md"
-    rendered = render_readme(root, listed)
-    if rendered != readme.read_text(encoding="utf-8"):
-        files.write_text_atomic(readme, rendered)
+    """Rewrite the generated tables of README.md and docs/ where they are stale."""
+    current = pages(root)
+    for page, text in render_pages(root, listed).items():
+        if text != current[page]:
+            files.write_text_atomic(root / page, text)
 
 
 def readme_is_current(root: Path, listed=None) -> bool:
-    return render_readme(root, listed) == (root / "README.md").read_text(encoding="utf-8")
+    """True when every generated table of README.md and docs/ is up to date."""
+    return render_pages(root, listed) == pages(root)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared import catalogue, files, measurements, results
+from shared import catalogue, files, machine, measurements, results
 
 from . import measurements as record_folder
 
@@ -58,7 +58,7 @@ def replace(root: Path, started: float, seconds: dict, device: str, listed=None)
     and ``run-times.json`` (``seconds`` per notebook file, measured on ``device``). Everything
     is checked before anything is written. Returns the record's folder."""
     runs = new_runs(root, started, listed)
-    times = {"device": device, "seconds": seconds}
+    times = {"device": device, "seconds": seconds, "machine": machine.describe(device)}
     found = measurements.problems("run-times", times)
     if found:
         raise RuntimeError(f"the run times cannot be recorded: {'; '.join(found)}.")

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from shared import catalogue, config
 
+from . import navigation
 from .site_checks import check_owned_folder, check_sources
 from .site_theme import BADGE_SVG, CSS, pages_url, sphinx_config
 
@@ -74,10 +75,7 @@ def github_url(repo_path: str, kind: str = "blob") -> str:
 
 def colab_url(nb: catalogue.Notebook) -> str:
     """Where "Open in Colab" leads for ``nb``: Colab opens the notebook straight from GitHub."""
-    return (
-        f"https://colab.research.google.com/github/{config.GITHUB_SLUG}/blob/"
-        f"{config.GITHUB_BRANCH}/notebooks/{nb.file_name}"
-    )
+    return navigation.colab_url(nb.file_name)
 
 
 def page_name(nb: catalogue.Notebook) -> str:
@@ -225,7 +223,7 @@ def landing_page(readme: str, root: Path = ROOT) -> str:
 def stage(out: Path = STAGING, root: Path = ROOT) -> None:
     """Write the adapted copies that Sphinx reads into ``out``, a folder this tool owns
     (emptied first; see :func:`site_checks.check_owned_folder`)."""
-    out = check_owned_folder(out, STAGING_MARKER, keep=(root,))
+    out = check_owned_folder(out, STAGING_MARKER, keep={"the course folder": root})
     if out.exists():
         shutil.rmtree(out)
     (out / "notebooks").mkdir(parents=True)
@@ -253,8 +251,10 @@ def check(out: Path = SITE, staging: Path = STAGING, root: Path = ROOT) -> Path:
     """Everything :func:`build` needs, checked before any work: the source files, and output
     and staging folders that this tool owns. Returns ``out`` resolved."""
     check_sources(root, doc_pages(root))
-    check_owned_folder(staging, STAGING_MARKER, keep=(root, out))
-    return check_owned_folder(out, SITE_MARKER, keep=(root, staging))
+    keep = {"the course folder": root, "the site's staging folder": staging}
+    out = check_owned_folder(out, SITE_MARKER, keep=keep)
+    check_owned_folder(staging, STAGING_MARKER, keep={"the course folder": root, "the site": out})
+    return out
 
 
 def build(out: Path = SITE, staging: Path = STAGING, root: Path = ROOT, quiet: bool = True):

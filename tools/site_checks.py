@@ -7,28 +7,12 @@ missing notebook or a wrong ``--out`` fails in a second instead of after the bui
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from shared import catalogue
 
-
-def notebook_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be shown as a notebook page (missing, truncated, not a notebook), or
-    None when it can."""
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return f"{path} is missing"
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        return f"{path} is not a readable notebook ({error})"
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list) or not all(
-        isinstance(cell, dict) and "cell_type" in cell and "source" in cell for cell in cells
-    ):
-        return f"{path} is not a notebook (it needs a list of cells, each with a type and source)"
-    return None
+from .notebooks import notebook_problem
 
 
 def text_problem(path: Path) -> str | None:
@@ -57,15 +41,18 @@ def check_sources(root: Path, docs: list[str]) -> None:
         )
 
 
-def check_owned_folder(folder: Path, marker: str, keep: tuple[Path, ...] = ()) -> Path:
+def check_owned_folder(folder: Path, marker: str, keep: dict[str, Path] | None = None) -> Path:
     """``folder``, resolved, once it is sure that emptying it loses nothing: it does not exist,
     is empty, or holds ``marker`` (left by an earlier build); and it neither is nor holds any
-    folder of ``keep``. Otherwise a RuntimeError that says why and what to do."""
+    folder of ``keep`` (a description of each, such as "the course folder", to its path).
+    Otherwise a RuntimeError that says why and what to do."""
     folder = folder.expanduser().resolve()
-    for other in (p.expanduser().resolve() for p in keep):
+    for label, other in (keep or {}).items():
+        other = other.expanduser().resolve()
         if folder == other or folder in other.parents:
+            where = label if folder == other else f"{other}, {label}"
             raise RuntimeError(
-                f"{folder} is, or holds, {other}, which the build must not delete: choose "
+                f"{folder} is, or holds, {where}, which the build must not delete: choose "
                 "another folder (the default is build/site)."
             )
     if folder.exists() and not folder.is_dir():

@@ -39,8 +39,11 @@ from . import (
     notebook_06,
     notebook_07,
     notebook_08,
+    notebook_09,
+    quiz_00,
 )
-from .core import Exercise, Questionnaire, summary_from_layers
+from .core import Exercise, Questionnaire
+from .summaries import summary_from_layers
 
 __all__ = ["Exercise", "Questionnaire", "for_notebook", "notebooks", "questionnaire"]
 __all__ += ["summary_from_layers"]
@@ -60,14 +63,15 @@ def for_notebook(name: str, **context) -> tuple[Exercise, ...]:
     return _EXERCISES[notebook.name](**context)
 
 
-def questionnaire(name: str) -> Questionnaire:
-    """The questionnaire at the end of a notebook (00 and 07 have one)."""
+def questionnaire(name: str, **context) -> Questionnaire:
+    """The questionnaire at the end of a notebook (00 and 07 have one). Notebook 07's answers
+    come from the measurements: it may pass ``bench=`` and ``levers=`` (default: the course's)."""
     notebook = catalogue.find(name)
     if notebook.name not in _QUESTIONNAIRES:
         raise ValueError(
             f"{notebook.name} has no questionnaire; these do: {', '.join(_QUESTIONNAIRES)}."
         )
-    return Questionnaire(_QUESTIONNAIRES[notebook.name]())
+    return Questionnaire(_QUESTIONNAIRES[notebook.name](**context))
 
 
 _EXERCISES = {
@@ -80,10 +84,11 @@ _EXERCISES = {
     "06_fastai": notebook_06.exercises,
     "07_compare_backends": notebook_07.exercises,
     "08_same_network": notebook_08.exercises,
+    "09_distributed": notebook_09.exercises,
 }
 
 
 _QUESTIONNAIRES = {
-    "00_cnn_concepts": notebook_00.questionnaire,
+    "00_cnn_concepts": quiz_00.questionnaire,
     "07_compare_backends": notebook_07.questionnaire,
 }

@@ -32,7 +32,9 @@ LARGEST = 1e15
 
 def short(answer) -> str:
     """A short repr of any answer, even a huge array or a very long list."""
-    text = reprlib.repr(answer) if not isinstance(answer, np.ndarray) else f"an array {answer.shape}"
+    text = (
+        reprlib.repr(answer) if not isinstance(answer, np.ndarray) else f"an array {answer.shape}"
+    )
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -67,7 +69,9 @@ def finite_number(answer, what: str = "the answer") -> float:
     if math.isnan(value):
         raise Refusal(f"{what} is NaN (not a number): something in the computation went wrong")
     if math.isinf(value) or abs(value) > LARGEST:
-        raise Refusal(f"{what} is {value:g}: far too large, something in the computation overflowed")
+        raise Refusal(
+            f"{what} is {value:g}: far too large, something in the computation overflowed"
+        )
     return value
 
 
@@ -99,10 +103,16 @@ def numbers_of(answer, count: int, what: str) -> list[float]:
 
 def shape_of(answer, what: str = "a shape, a tuple of whole numbers") -> tuple[int, ...]:
     """A shape: a tuple, list, 1-D array or ``torch.Size`` of positive whole numbers."""
-    if isinstance(answer, np.ndarray) and answer.ndim != 1 or (
-        hasattr(answer, "shape") and not isinstance(answer, np.ndarray) and answer.shape != ()
-        and not isinstance(answer, tuple)
-        and hasattr(answer, "dtype")
+    if (
+        isinstance(answer, np.ndarray)
+        and answer.ndim != 1
+        or (
+            hasattr(answer, "shape")
+            and not isinstance(answer, np.ndarray)
+            and answer.shape != ()
+            and not isinstance(answer, tuple)
+            and hasattr(answer, "dtype")
+        )
     ):
         raise Refusal(f"that is an array of shape {tuple(answer.shape)}: give its shape, not it")
     items = sequence(answer, what)
@@ -127,5 +137,7 @@ def finite_array(answer, what: str, largest: int = 10**7) -> np.ndarray:
     if array.size > largest:
         raise Refusal(f"expected {what}, got {array.size:,} values, far more than it holds")
     if not np.isfinite(array).all():
-        raise Refusal(f"{what} holds NaN or infinite values: something went wrong in the computation")
+        raise Refusal(
+            f"{what} holds NaN or infinite values: something went wrong in the computation"
+        )
     return array

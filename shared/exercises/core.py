@@ -42,9 +42,10 @@ class Exercise:
         try:
             problem = self.checker(answer)
         except Refusal as err:  # the answer's form is wrong: the message says which form to use
-            problem = str(err)
+            problem = " ".join(str(err).split())
         except UNREADABLE as err:
-            problem = f"this answer cannot be read ({type(err).__name__}: {str(err)[:120]})"
+            said = " ".join(str(err).split())  # one line, however the error was worded
+            problem = f"this answer cannot be read ({type(err).__name__}: {said[:120]})"
         if problem:
             return False, f"Not yet: {problem}"
         praise = self.praise() if callable(self.praise) else self.praise  # may name the mode
@@ -140,7 +141,9 @@ def choice(expected: str, options: dict[str, str], why: dict[str, str] | None = 
     def check(answer):
         letter = answer.strip().lower().rstrip(")").strip() if isinstance(answer, str) else None
         if letter not in options:
-            return f"answer with one letter of {', '.join(options)}, as a string, not {short(answer)}"
+            return (
+                f"answer with one letter of {', '.join(options)}, as a string, not {short(answer)}"
+            )
         if letter == expected:
             return None
         return (why or {}).get(letter, f"'{letter}' ({options[letter]}) is not it")
@@ -182,8 +185,10 @@ def val_accuracies(history) -> list[float]:
     history = getattr(history, "history", history)  # keras.callbacks.History
     if isinstance(history, dict) and "val_accuracy" in history:
         values = sequence(history["val_accuracy"], "a list of validation accuracies")
-    elif isinstance(history, (list, tuple)) and history and all(
-        isinstance(row, dict) and "val_accuracy" in row for row in history
+    elif (
+        isinstance(history, (list, tuple))
+        and history
+        and all(isinstance(row, dict) and "val_accuracy" in row for row in history)
     ):
         values = [row["val_accuracy"] for row in history]
     elif isinstance(history, (numbers.Number, np.number)):
@@ -215,7 +220,10 @@ def fresh_run_accuracy(history, own=None) -> float:
             f"recipe's {epochs} ({config.mode()} mode), in one run"
         )
     if own is not None and history is own:
-        raise Refusal("that is the notebook's own history: train the new model and give its own")
+        raise Refusal(
+            "that is the notebook's own history list: start a new one (history = []) and train "
+            "the new model into it"
+        )
     if own is not None and accuracies[-1] == val_accuracies(own)[-1]:
         raise Refusal(
             "these are the numbers of the notebook's own training run, not of a new one: train "

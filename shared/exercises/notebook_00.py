@@ -7,8 +7,14 @@ import numpy as np
 from .. import concepts
 from .answers import Refusal, finite_array, numbers_of, short, whole_number
 from .core import Exercise, choice, make_exercise, numbered, solution_code
-from .summaries import as_summary, first_dense_inputs, has_weight, layer_kinds
-from .summaries import output_off, parameters_off
+from .summaries import (
+    as_summary,
+    first_dense_inputs,
+    has_weight,
+    layer_kinds,
+    output_off,
+    parameters_off,
+)
 
 STRIDE_PARAMETERS = 1_214_218  # conv2 becomes 4 x 4 x 32 x 64 + 64 = 32,832 parameters
 
@@ -57,10 +63,6 @@ STRIDE_HINT = (
     "kernel 4 and stride 2 ((26 - 4) / 2 + 1 = 12). The flatten layer and the dense layers "
     "stay exactly as they are."
 )
-
-
-
-
 
 
 def _check_kernel(answer) -> str | None:
@@ -116,7 +118,9 @@ def _check_sizes(answer) -> str | None:
 
 def _check_weights_left(answer) -> str | None:
     what = "two parameter counts, (dense layer of 64 units, a second max pool)"
-    dense64, second_pool = (whole_number(x, "a parameter count") for x in numbers_of(answer, 2, what))
+    dense64, second_pool = (
+        whole_number(x, "a parameter count") for x in numbers_of(answer, 2, what)
+    )
     if dense64 != 609_354:
         return f"with 64 hidden units the model has 609,354 parameters, not {dense64:,}" + (
             " (did you change the last dense layer's inputs too?)" if dense64 == 1_199_882 else ""

@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from .core import (
-    Exercise,
-    in_range,
-    make_exercise,
-    number,
-    numbered,
-    range_note,
-    solution_code,
-    strided,
-)
+from .answers import Refusal, finite_number, numbers_of, sequence
+from .core import Exercise, in_range, make_exercise, number, numbered, range_note, solution_code
+from .features import dense_stack, features_off
+
+#: Rounding to bfloat16 (8 significant bits) moves logits by far more than float32 rounding
+#: (about 1e-6) and by far less than a wrong model would.
+BF16_DIFFERENCE = (1e-4, 2.0)
 
 
-def _check_slice_shape(answer) -> str | None:
-    shape = tuple(int(d) for d in answer)
-    if shape[-3:] == (12, 12, 64):
-        return f"{shape} is channels-last order; PyTorch puts the channels first, (64, 12, 12)"
-    if shape[-3:] != (64, 12, 12):
-        return f"{shape} is not what reaches nn.Flatten: 64 maps of 12 × 12, (64, 12, 12)"
+def _check_autocast(answer) -> str | None:
+    what = "a pair, (str(logits.dtype), largest difference from the float32 logits)"
+    items = sequence(answer, what)
+    if len(items) != 2 or not isinstance(items[0], str):
+        raise Refusal(f"expected {what}, e.g. ('torch.bfloat16', 0.01)")
+    dtype, difference = items[0], finite_number(items[1], "the largest difference")
+    if "bfloat16" not in dtype:
+        return f"the logits are {dtype}: were they computed inside torch.autocast(..., bfloat16)?"
+    low, high = BF16_DIFFERENCE
+    if difference < 0:
+        return f"a largest absolute difference cannot be negative ({difference:g}): take .abs()"
+    if difference < low:
+        return f"a difference of {difference:.2g} is float32 rounding: compare with float32 logits"
+    if difference > high:
+        return f"the logits differ by {difference:.3g}, more than rounding: the same model in both?"
     return None
 
 
 DROPOUT_EVAL_FULL, DROPOUT_EVAL_FAST = (0.0001, 0.05), (0.0001, 0.25)
+#: The trained model's own validation accuracy in eval mode (an untrained one is far below).
+EVAL_FULL, EVAL_FAST = (0.985, 0.997), (0.80, 0.995)
 
 
 def _check_dropout_at_eval(answer) -> str | None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return "expected a pair: (accuracy with model.eval(), accuracy with model.train())"
-    evaluated, training = (float(x) for x in answer)
+    what = "a pair, (accuracy with model.eval(), accuracy with model.train()), as fractions"
+    evaluated, training = numbers_of(answer, 2, what)
+    if not (0 <= evaluated <= 1 and 0 <= training <= 1):
+        return "accuracies are fractions between 0 and 1: divide a percentage by 100"
     if evaluated == training:
         return "both numbers are the same: dropout was off both times; call model.train() first"
     drop = evaluated - training
@@ -38,7 +47,9 @@ def _check_dropout_at_eval(answer) -> str | None:
             f"dropout on was {-100 * drop:.2f} points *better*: the pair may be swapped, "
             "(eval accuracy, train-mode accuracy)"
         )
-    return in_range(drop, DROPOUT_EVAL_FULL, DROPOUT_EVAL_FAST, "the drop")
+    return in_range(evaluated, EVAL_FULL, EVAL_FAST, "the eval-mode accuracy") or in_range(
+        drop, DROPOUT_EVAL_FULL, DROPOUT_EVAL_FAST, "the drop"
+    )
 
 
 def _check_frozen(answer) -> str | None:
@@ -47,39 +58,54 @@ def _check_frozen(answer) -> str | None:
     )(answer)
 
 
-def exercises(**_) -> tuple[Exercise, ...]:
+def exercises(dense=None, **_) -> tuple[Exercise, ...]:
+    """``dense``: the trained model's dense kernels and biases, kernels as (inputs, outputs)."""
+    stack = None if dense is None else dense_stack(dense)
+
+    def check_features(answer) -> str | None:
+        return features_off(answer, stack, (64, 12, 12), 100, "model[:6]")
+
     return numbered(
         make_exercise(
             "Slice the stack",
-            _check_slice_shape,
+            check_features,
             "An nn.Sequential can be sliced like a list: model[:6] is a smaller nn.Sequential "
-            "with the first six modules. Print model to count to nn.Flatten.",
+            "with the first six modules. Print model to count to nn.Flatten. Give (features, "
+            "model(test_x[:100])) as NumPy arrays, both in eval mode.",
             solution_code("""
                 features = model[:6]  # conv, ReLU, conv, ReLU, max pool, dropout
                 print(features)
                 model.eval()
                 with torch.inference_mode():
-                    answer = tuple(features(test_x[:1]).shape[1:])
+                    images = test_x[:100]
+                    answer = (features(images).cpu().numpy(), model(images).cpu().numpy())
+                print(answer[0].shape)  # 64 maps of 12 x 12 per image, channels first
+            """),
+            "the check flattened your (100, 64, 12, 12) features channels first, as nn.Flatten "
+            "does, ran the two Linear layers on them in NumPy and got the model's logits: a "
+            "slice of an nn.Sequential shares the trained modules.",
+        ),
+        make_exercise(
+            "bfloat16 autocast",
+            _check_autocast,
+            "Inside `with torch.autocast(device_type=device.type, dtype=torch.bfloat16):` the "
+            "convolutions and matrix products run in bfloat16 while the weights stay float32. "
+            "Run val_x[:500] through the trained model with and without it, in eval mode.",
+            solution_code("""
+                model.eval()
+                with torch.inference_mode():
+                    exact = model(val_x[:500])
+                    with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+                        rounded = model(val_x[:500])
+                print(rounded.dtype, "changed predictions:",
+                      (rounded.argmax(dim=1) != exact.argmax(dim=1)).sum().item())
+                answer = (str(rounded.dtype), (rounded.float() - exact).abs().max().item())
                 print(answer)
             """),
-            "(64, 12, 12): 64 maps of 12 × 12, channels first, 9,216 values per image.",
-        ),
-        strided(
-            solution_code("""
-                strided_model = nn.Sequential(
-                    nn.Conv2d(1, 32, kernel_size=3),  # -> 26x26x32
-                    nn.ReLU(),
-                    nn.Conv2d(32, 64, kernel_size=4, stride=2),  # -> 12x12x64
-                    nn.ReLU(),
-                    nn.Dropout(0.25),
-                    nn.Flatten(),  # -> 9216
-                    nn.Linear(9216, 128),
-                    nn.ReLU(),
-                    nn.Dropout(0.5),
-                    nn.Linear(128, 10),
-                ).to(device)
-                answer = summarize(strided_model)
-            """)
+            "autocast leaves the model and its float32 weights alone and rounds what the big "
+            "operations compute to bfloat16: logits move in their second or third digit, "
+            "predictions hardly at all. A processor with bfloat16 units runs it faster; one "
+            "without emulates it, slower.",
         ),
         make_exercise(
             "Dropout left on",

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from .core import (
-    Exercise,
-    as_summary,
-    has_weight,
-    make_exercise,
-    numbered,
-    output_off,
-    parameters_off,
-    solution_code,
-    strided,
-)
+import numpy as np
+
+from .answers import finite_array, sequence, shape_of
+from .core import Exercise, make_exercise, numbered, solution_code
+from .features import dense_stack, features_off
+from .summaries import as_summary, has_weight, output_off, parameters_off
 
 FORWARD_SHAPES = [(32, 26, 26), (64, 24, 24), (64, 12, 12), (9216,), (128,), (10,)]
 
 
 def _check_forward_shapes(answer) -> str | None:
-    shapes = [tuple(int(d) for d in shape) for shape in answer]
+    shapes = [shape_of(shape) for shape in sequence(answer, "a list of shapes")]
     if shapes and all(len(s) > 1 and s[0] == 1 for s in shapes):
         shapes = [s[1:] for s in shapes]  # a batch of one image
     if len(shapes) != len(FORWARD_SHAPES):
@@ -39,16 +34,29 @@ def _check_shortcut(answer) -> str | None:
     return parameters_off(summary, SHORTCUT_PARAMETERS) or output_off(summary)
 
 
-def _check_embedding_shape(answer) -> str | None:
-    shape = tuple(int(d) for d in answer)
-    if shape == (2000, 10):
-        return "(2000, 10) are the logits; the features are the 128 values before fc2"
-    if shape != (2000, 128):
-        return f"the features have shape {shape}; fc1 gives 128 values per image, (2000, 128)"
+def _check_saliency(answer) -> str | None:
+    saliency = finite_array(answer, "the input's gradient, one value per pixel")
+    if saliency.size != 28 * 28:
+        return f"{saliency.size} values: the gradient has one per input pixel, 28 × 28 = 784"
+    saliency = np.abs(saliency.reshape(28, 28))
+    if not saliency.any():
+        return "the gradient is 0 everywhere: did you call backward() on the digit's logit?"
+    border = np.concatenate([saliency[:3].ravel(), saliency[-3:].ravel()])
+    if saliency[8:20, 8:20].mean() <= border.mean():
+        return (
+            "the gradient is as large at the empty border as in the middle, where the digit is: "
+            "take it with respect to a real test image, x = test_x[:1]"
+        )
     return None
 
 
-def exercises(**_) -> tuple[Exercise, ...]:
+def exercises(fc2=None, **_) -> tuple[Exercise, ...]:
+    """``fc2``: the trained model's last layer, ``[kernel (128, 10), bias]`` as NumPy arrays."""
+    stack = None if fc2 is None else dense_stack(fc2)
+
+    def check_features(answer) -> str | None:
+        return features_off(answer, stack, (128,), 500, "fc1 and its ReLU")
+
     return numbered(
         make_exercise(
             "Shapes inside forward",
@@ -83,27 +91,24 @@ def exercises(**_) -> tuple[Exercise, ...]:
             "(1, 32, 26, 26) → (1, 64, 24, 24) → (1, 64, 12, 12) → (1, 9216) → (1, 128) → "
             "(1, 10): forward is plain Python, so a print or a list append goes anywhere in it.",
         ),
-        strided(
+        make_exercise(
+            "Which pixels matter",
+            _check_saliency,
+            "x = test_x[:1].clone().requires_grad_(); logits = model.eval()(x); "
+            "logits[0, logits.argmax()].backward() fills x.grad with how much each pixel moves "
+            "the winning logit. Outside inference_mode, since it needs the graph.",
             solution_code("""
-                class StridedNet(nn.Module):
-                    def __init__(self):
-                        super().__init__()
-                        self.conv1 = nn.Conv2d(1, 32, kernel_size=3)
-                        self.conv2 = nn.Conv2d(32, 64, kernel_size=4, stride=2)
-                        self.fc1 = nn.Linear(9216, 128)
-                        self.fc2 = nn.Linear(128, 10)
-
-                    def forward(self, x):
-                        x = F.relu(self.conv1(x))  # -> 26x26x32
-                        x = F.relu(self.conv2(x))  # -> 12x12x64, no max pool
-                        x = F.dropout(x, 0.25, training=self.training)
-                        x = torch.flatten(x, 1)  # -> 9216
-                        x = F.dropout(F.relu(self.fc1(x)), 0.5, training=self.training)
-                        return self.fc2(x)
-
-
-                answer = summarize(StridedNet().to(device))
-            """)
+                model.eval()
+                x = test_x[:1].clone().requires_grad_()  # autograd tracks the input too
+                logits = model(x)
+                logits[0, logits.argmax()].backward()  # d(winning logit) / d(each pixel)
+                answer = x.grad[0, 0].cpu().numpy()
+                row, col = np.unravel_index(np.abs(answer).argmax(), answer.shape)
+                print(f"the winning logit is most sensitive to pixel ({row}, {col})")
+            """),
+            "autograd differentiates with respect to any tensor that asks for it, the input "
+            "included: the large gradients sit on and around the strokes, a saliency map, the "
+            "simplest way to ask a network what it looked at.",
         ),
         make_exercise(
             "A projection shortcut",
@@ -135,10 +140,11 @@ def exercises(**_) -> tuple[Exercise, ...]:
         ),
         make_exercise(
             "Two things from forward",
-            _check_embedding_shape,
+            check_features,
             "Give forward a keyword argument, e.g. forward(self, x, features=False), and return "
             "the 128 values after fc1 and its ReLU when it is True. Load the trained weights "
-            "with load_state_dict(model.state_dict()).",
+            "with load_state_dict(model.state_dict()) and give (features, logits) of "
+            "val_x[:500] as NumPy arrays.",
             solution_code("""
                 class NetWithFeatures(Net):
                     def forward(self, x, features=False):
@@ -154,10 +160,14 @@ def exercises(**_) -> tuple[Exercise, ...]:
                 with_features.load_state_dict(model.state_dict())  # same names, same weights
                 with_features.eval()
                 with torch.inference_mode():
-                    answer = tuple(with_features(val_x, features=True).shape)
-                print(answer)
+                    answer = (
+                        with_features(val_x[:500], features=True).cpu().numpy(),
+                        with_features(val_x[:500]).cpu().numpy(),
+                    )
+                print(answer[0].shape)
             """),
-            "(2000, 128): one module, two outputs chosen by an argument; the state_dict loads "
-            "because the attribute names (conv1, conv2, fc1, fc2) did not change.",
+            "the check ran fc2 on your 500 × 128 features in NumPy and got the logits back: "
+            "one module, two outputs chosen by an argument; the state_dict loaded because the "
+            "attribute names (conv1, conv2, fc1, fc2) did not change.",
         ),
     )

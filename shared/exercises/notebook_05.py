@@ -6,24 +6,62 @@ import math
 
 import numpy as np
 
-from .core import Exercise, make_exercise, number, numbered, solution_code, strided
+from .answers import Refusal, finite_array, finite_number, numbers_of, sequence
+from .core import Exercise, make_exercise, number, numbered, solution_code
+
+PARAMETERS = 1_199_882
 
 
 def _check_clip(answer) -> str | None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return "expected a pair: (global norm before clipping, global norm after)"
-    before, after = (float(x) for x in answer)
+    what = "a pair, (global norm before clipping, the clipped gradients as NumPy arrays)"
+    items = sequence(answer, what)
+    if len(items) != 2:
+        raise Refusal(f"expected {what}, got {len(items)} values")
+    before = finite_number(items[0], "the norm before clipping")
+    gradients = [finite_array(g, "a clipped gradient") for g in sequence(items[1], what)]
+    sizes = sum(g.size for g in gradients)
+    if sizes != PARAMETERS:
+        return f"the clipped gradients hold {sizes:,} numbers; the model has {PARAMETERS:,}"
+    after = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in gradients)))
     if before <= 1.0:
         return f"the norm before clipping is {before:.3g}, already below 1.0: use a fresh model"
     if abs(after - before) < 1e-6 * before:
         return f"the norm is {before:.3g} before and after: nothing was clipped"
     if abs(after - 1.0) > 1e-3:
-        return f"after clipping the global norm is {after:.4g}; scaled to 1.0 it would be 1.0"
+        return f"the clipped gradients' global norm is {after:.4g}; clipped to 1.0 it is 1.0"
+    return None
+
+
+#: A fresh CNN's kernels are Glorot uniform, biases 0: the squares add up to about
+#: sum(n * 2 / (fan_in + fan_out)) = 315.6, a global norm of about 17.8.
+FRESH_NORM = (16.5, 19.0)
+DECAY_LR, DECAY = 1e-3, 0.1
+
+
+def _check_decoupled_decay(answer) -> str | None:
+    what = "a pair, (weight norm before the step, weight norm after)"
+    before, after = numbers_of(answer, 2, what)
+    low, high = FRESH_NORM
+    if not low <= before <= high:
+        return f"a global weight norm of {before:.4g}: a freshly built CNN's is {low}-{high}"
+    ratio = after / before
+    want = 1 - DECAY_LR * DECAY
+    if abs(ratio - 1) < 1e-7:
+        return "the weights did not change: the decay must shrink them even with zero gradients"
+    if ratio < 1 - 10 * DECAY_LR * DECAY:
+        return (
+            f"the weights shrank by {1 - ratio:.2%}, far more than lr × decay = "
+            f"{DECAY_LR * DECAY:g}: adding decay × w to the gradient (L2) lets Adam's "
+            "normalisation turn it into a full step of lr for every weight; subtract "
+            "lr × decay × w from the weight itself"
+        )
+    if abs(ratio - want) > 1e-6:
+        return f"after / before is {ratio:.7f}; one decoupled step multiplies each weight by {want}"
     return None
 
 
 def _check_he(answer) -> str | None:
-    kernel = np.asarray(answer, dtype=float)
+    kernel = finite_array(answer, "conv2's kernel")
     if kernel.shape != (3, 3, 32, 64):
         return f"expected conv2's kernel, shape (3, 3, 32, 64), got {kernel.shape}"
     he, glorot = math.sqrt(6 / 288), math.sqrt(6 / (288 + 576))
@@ -42,7 +80,8 @@ def exercises(**_) -> tuple[Exercise, ...]:
             "A custom gradient clip",
             _check_clip,
             "The global norm is √(sum of every gradient's squared entries); multiply every "
-            "gradient by min(1, 1.0 / norm). tf.clip_by_global_norm does the same, to compare.",
+            "gradient by min(1, 1.0 / norm). tf.clip_by_global_norm does the same, to compare. "
+            "Give (norm before, [g.numpy() for g in clipped]).",
             solution_code("""
                 def clip_by_global_norm(gradients, clip_norm):
                     norm = tf.sqrt(sum(tf.reduce_sum(tf.square(g)) for g in gradients))
@@ -61,34 +100,49 @@ def exercises(**_) -> tuple[Exercise, ...]:
                 clipped, norm = clip_by_global_norm(gradients, 1.0)
                 reference, _ = tf.clip_by_global_norm(gradients, 1.0)
                 assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(clipped, reference))
-                answer = (float(norm), float(tf.linalg.global_norm(clipped)))
-                print(answer)
+                print(f"global norm {float(norm):.3f} before, "
+                      f"{float(tf.linalg.global_norm(clipped)):.3f} after")
+                answer = (float(norm), [g.numpy() for g in clipped])
             """),
             "the gradients are scaled down together to a global norm of 1.0, so their "
             "direction stays the same; in train_step it goes between tape.gradient and "
             "optimizer.apply.",
         ),
-        strided(
+        make_exercise(
+            "Weight decay in the hand-written Adam",
+            _check_decoupled_decay,
+            "Subclass Adam: in apply, before the Adam update, subtract learning_rate × "
+            "weight_decay × variable from each variable (decoupled, as AdamW does). On a fresh "
+            "CNN, set the rate to 1e-3, apply zero gradients once with weight_decay=0.1, and "
+            "measure the global norm of the weights before and after.",
             solution_code("""
-                class StridedCNN(CNN):
-                    def __init__(self, seed):
-                        super().__init__(seed)
-                        rng = tf.random.Generator.from_seed(seed + 1)
-                        self.conv2_w = glorot_uniform(rng, [4, 4, 32, 64], "conv2_w")
+                class AdamW(Adam):
+                    def __init__(self, variables, weight_decay):
+                        super().__init__(variables)
+                        self.weight_decay = weight_decay
 
-                    def __call__(self, x, training=False):
-                        x = tf.nn.relu(tf.nn.conv2d(x, self.conv1_w, 1, "VALID") + self.conv1_b)
-                        x = tf.nn.relu(tf.nn.conv2d(x, self.conv2_w, 2, "VALID") + self.conv2_b)
-                        if training:  # 12x12x64, no max pool
-                            x = tf.nn.dropout(x, rate=0.25)
-                        x = tf.nn.relu(tf.reshape(x, [-1, 9216]) @ self.dense1_w + self.dense1_b)
-                        if training:
-                            x = tf.nn.dropout(x, rate=0.5)
-                        return x @ self.dense2_w + self.dense2_b
+                    def apply(self, gradients):
+                        for variable in self.params:  # decoupled: not through the gradient
+                            variable.assign_sub(self.learning_rate * self.weight_decay * variable)
+                        super().apply(gradients)
 
 
-                answer = summarize(StridedCNN(seed=recipe.seed))
-            """)
+                def weight_norm(variables):
+                    return float(tf.sqrt(sum(tf.reduce_sum(tf.square(v)) for v in variables)))
+
+
+                fresh = CNN(seed=recipe.seed)
+                decaying = AdamW(fresh.trainable_variables, weight_decay=0.1)
+                decaying.learning_rate.assign(1e-3)
+                before = weight_norm(fresh.trainable_variables)
+                decaying.apply([tf.zeros_like(v) for v in fresh.trainable_variables])
+                answer = (before, weight_norm(fresh.trainable_variables))
+                print(answer)
+            """),
+            "with zero gradients Adam moves nothing and the decay alone multiplies every weight "
+            "by 1 - lr × decay. Decoupled decay shrinks weights in proportion to their size; "
+            "the same decay added to the gradient would be rescaled by Adam's √v into a step "
+            "of about lr for every weight, whatever its size, which is why AdamW exists.",
         ),
         make_exercise(
             "He initialisation",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import concepts, config, results
+from . import speed
+from .answers import Refusal, short
 from .core import (
     Exercise,
     choice,
@@ -60,7 +62,11 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
         return None
 
     def check_rerun(answer) -> str | None:
+        if not isinstance(answer, (str, Path)):
+            raise Refusal(f"expected the path of the re-run's results file, got {short(answer)}")
         path = Path(answer).resolve()
+        if not path.is_file():
+            return f"there is no file {path}: did the re-run finish and write its results?"
         committed = [config.project_root() / "results", results.COMMITTED_RESULTS]
         if any(path.parent == folder.resolve() for folder in committed):
             return (
@@ -68,6 +74,11 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
                 "full-run results: a re-run must write elsewhere (set FORCE_CNN_RESULTS_DIR)"
             )
         rerun = results.read_results(path)
+        if rerun.get("notebook") != "03_pytorch_sequential":
+            return (
+                f"that is a run of {rerun.get('notebook')!r}: the exercise re-runs "
+                "03_pytorch_sequential, to compare with its committed run"
+            )
         if rerun["recipe"]["seed"] == config.SEED:
             return (
                 f"this run used the course's seed {config.SEED}: change the recipe's seed, which "
@@ -85,17 +96,19 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
     def check_ratios(answer) -> str | None:
         if bench is None:
             return "there is no bench file: run make bench first to write results/bench.json"
-        bench_seconds = {row["backend"]: row["seconds_per_60k_epoch"] for row in bench["rows"]}
         if not isinstance(answer, dict) or not answer:
             return "expected a dict: notebook name -> table's s/epoch divided by the bench's"
+        expected = speed.full_run_to_bench_ratios(by_name().values(), bench)
         for name, ratio in answer.items():
-            if name not in by_name() or name not in bench_seconds:
+            if name not in expected:
                 return f"{name!r} is not a backend notebook in both the table and the bench"
-            want = by_name()[name]["seconds_per_epoch"] / bench_seconds[name]
+            want = expected[name]
+            if not isinstance(ratio, (int, float)) or isinstance(ratio, bool):
+                return f"the ratio for {name} should be a number, not {ratio!r:.40}"
             if abs(ratio - want) > 0.01 * want:
                 return f"for {name} the ratio is {want:.2f}, not {ratio:.2f}"
-        if len(answer) < len(by_name()):
-            return f"{len(by_name()) - len(answer)} backend(s) missing"
+        if len(answer) < len(expected):
+            return f"{len(expected) - len(answer)} backend(s) missing"
         return None
 
     return numbered(
@@ -190,16 +203,18 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
                 for name, ratio in answer.items():
                     print(f"{name:<24} {ratio:.2f}x")
             """),
-            "every full run took longer per epoch than the bench. Both time the notebook's "
-            "own cells, loop and validation included; the bench keeps the fastest epoch after "
-            "a warm-up one, in the better of two rounds, while the table averages every epoch "
-            "of a six-minute run, warm-up included, on a machine shared with other work: the "
-            "gap measures that machine's changing load more than any extra work in the loop.",
+            lambda: speed.why_the_ratios(runs, bench),
         ),
     )
 
 
-def questionnaire() -> list[Exercise]:
+_COMMITTED = object()
+
+
+def questionnaire(bench=_COMMITTED, levers=_COMMITTED) -> list[Exercise]:
+    """The questions; 10 and 13 read ``bench`` and ``levers`` (default: the committed files)."""
+    bench = speed.committed("bench") if bench is _COMMITTED else bench
+    levers = speed.committed("levers") if levers is _COMMITTED else levers
     epoch_tflop = concepts.flops_per_epoch() / 1e12
     items = [
         (
@@ -289,7 +304,7 @@ def questionnaire() -> list[Exercise]:
             round(epoch_tflop, 2),
         ),
         (
-            "A backend trains 1,000 images per second. How many GFLOP/s is that?",
+            "A backend trains a thousand images per second. How many GFLOP/s is that?",
             number(72, tolerance=0.5, unit=" GFLOP/s"),
             "The table multiplies images per second by the cost of a training image.",
             model_answer("72 GFLOP/s: 1,000 × 72 MFLOP."),
@@ -308,18 +323,7 @@ def questionnaire() -> list[Exercise]:
             "the second convolution.",
             "a",
         ),
-        (
-            "What does the dashed line in the speed chart stand for, and why does no backend reach"
-            " it?",
-            None,
-            "It comes from results/bench.json.",
-            model_answer("""The time an epoch's 4.3 TFLOP would take at the speed of a large fp32
-                matrix multiply on the same machine: a practical limit. Convolutions with small
-                channel counts, ReLU, pooling and dropout all run below that speed, so no
-                backend gets close."""),
-            "",
-            None,
-        ),
+        speed.limit_line_question(bench),
         (
             "Why is a ranking of the frameworks by the table's seconds per epoch unreliable?",
             None,
@@ -343,26 +347,7 @@ def questionnaire() -> list[Exercise]:
             "",
             None,
         ),
-        (
-            "Which speed lever made training faster on the course's 2-core CPU: a) XLA "
-            "(jit_compile), b) torch.compile, c) tf.function, d) bfloat16 autocast?",
-            choice(
-                "c",
-                {
-                    "a": "XLA (jit_compile)",
-                    "b": "torch.compile",
-                    "c": "tf.function",
-                    "d": "bfloat16 autocast",
-                },
-            ),
-            "Three of them made training slower on the course's 2-core CPU.",
-            model_answer(
-                "c: tf.function about halved a raw TensorFlow step; XLA, torch.compile and "
-                "bfloat16 autocast made it slower on that CPU (they are GPU or AMX levers)."
-            ),
-            "tf.function.",
-            "c",
-        ),
+        speed.fastest_lever_question(levers, bench),
         (
             "How many parameters does each of the six networks have?",
             number(1_199_882),

@@ -6,7 +6,6 @@ from __future__ import annotations
 from .. import concepts
 from .answers import Refusal, sequence, shape_of, short, whole_number
 
-
 #: The keys a layer dict of notebook 00 may have, by kind (concepts.MODEL shows them).
 LAYER_KEYS = {
     "conv": {"kind", "filters", "kernel", "stride", "padding", "activation"},
@@ -73,7 +72,9 @@ def as_summary(answer) -> dict:
 
 def _named_shape(item, key: str) -> tuple[str, tuple[int, ...]]:
     if not isinstance(item, (list, tuple)) or len(item) != 2:
-        raise Refusal(f"each entry of the summary's {key!r} is a pair (name, shape), not {short(item)}")
+        raise Refusal(
+            f"each entry of the summary's {key!r} is a pair (name, shape), not {short(item)}"
+        )
     return str(item[0]), shape_of(item[1], f"a shape in the summary's {key!r}")
 
 
