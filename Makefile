@@ -1,10 +1,13 @@
 # Force of CNN: every target sets up its own virtual environment first.
 #   make run    execute the whole course (full mode); replace the course's record and README tables
 #   make test   lint, unit tests and the notebooks in fast mode under nbval
+#   make slow-test  the slow tests: several processes, a second environment, the runner
 #   make lab    open JupyterLab on notebooks/
 #   make bench  measure training speed of every backend
 #   make levers measure each speed lever the notebooks teach, lever off against on
-#   make ablation  the post's recipe against the course's, one change at a time (half an hour)
+#   make ablation  the post's recipe against the course's, one change at a time (ten runs)
+#   make seed-run  notebook 03 in full mode with seed 1: the run-to-run noise notebook 07 asks about
+#   make measure   all of the above on one machine in one go: bench, levers, ablation, seed-run, run
 #   make colab-check  every notebook alone, as Colab runs it, in a replica of Colab's runtime
 #   make site   the course as a website in build/site, from the committed notebooks
 #   make site-test  that website in headless Chromium: every page, link, image and button
@@ -14,7 +17,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit notebooks lab bench levers ablation readme clean colab-check site site-test
+.PHONY: run test lint unit notebooks lab bench levers ablation seed-run measure readme clean \
+	colab-check site site-test slow-test
 
 # Re-installs only when the requirements or the package description change.
 $(STAMP): requirements.txt pyproject.toml
@@ -32,12 +36,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Each test run has a time limit (coreutils' timeout), so that a hang fails instead of stalling.
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest --cov=shared --cov=tools --cov-report=term-missing:skip-covered tests
+	MPLBACKEND=Agg timeout 900 $(BIN)/python -m pytest -m "not slow" \
+		--cov=shared --cov=tools --cov-report=term-missing:skip-covered tests
 
 notebooks: $(STAMP)
-	FORCE_CNN_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-		--sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
+	FORCE_CNN_FAST=1 timeout 1500 $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=600 --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
+
+# The tests marked slow: several processes (notebook 09's engines), a second environment, the
+# runner, the bench and notebooks 01-02 on other Keras backends. Not part of `make test`.
+slow-test: $(STAMP)
+	MPLBACKEND=Agg timeout 2700 $(BIN)/python -m pytest -m slow -p no:cacheprovider tests
 
 # Jupyter refuses to start as root (as in many containers) unless it is told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -57,6 +68,13 @@ levers: $(STAMP)
 
 ablation: $(STAMP)
 	$(BIN)/python -m tools.ablation
+
+seed-run: $(STAMP)
+	$(BIN)/python -m tools.course rerun 03 1 shared/course-results/seed-1
+
+# Everything the course measures, on one machine, in the order notebook 07 reads it: the files it
+# shows first, then every notebook in full mode (which replaces the record and the README tables).
+measure: bench levers ablation seed-run run
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.course readme

@@ -86,6 +86,13 @@ NOTEBOOKS = (
         "One set of weights in PyTorch, Keras, raw TensorFlow and NumPy: kernel layouts, the "
         "flatten trap, the same logits",
     ),
+    Notebook(
+        "09_distributed",
+        "comparison",
+        "Several workers",
+        "Data parallelism with each framework's own engine (DDP and torchrun, MirroredStrategy, "
+        "MultiWorkerMirroredStrategy, Keras on JAX, fastai), proven equal to one worker",
+    ),
 )
 
 

@@ -26,9 +26,11 @@ RESULTS_ENV = "FORCE_CNN_RESULTS_DIR"
 MIXED_PRECISION_ENV = "FORCE_CNN_MIXED_PRECISION"
 #: Set by ``make bench`` only: ``BENCH_EPOCHS`` epochs on this many training images.
 BENCH_ENV = "FORCE_CNN_BENCH_IMAGES"
+#: Another seed for the recipe: a re-run that shows run-to-run noise (``tools.course rerun``).
+SEED_ENV = "FORCE_CNN_SEED"
 #: Every environment variable that changes what a notebook does. A full run (``make run``)
 #: clears them all, so that nothing the shell exported leaks into the committed outputs.
-COURSE_SWITCHES = (FAST_ENV, RESULTS_ENV, MIXED_PRECISION_ENV, BENCH_ENV)
+COURSE_SWITCHES = (FAST_ENV, RESULTS_ENV, MIXED_PRECISION_ENV, BENCH_ENV, SEED_ENV)
 #: One warm-up epoch, then three timed ones of which the bench keeps the fastest.
 BENCH_EPOCHS = 4
 
@@ -107,13 +109,26 @@ def mode() -> str:
     return "fast" if is_fast_mode() else "full"
 
 
+def seed_override() -> int | None:
+    """``FORCE_CNN_SEED`` as a seed (a non-negative integer), or None when it is not set."""
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"{SEED_ENV}={value!r} must be a non-negative integer, such as 1.")
+    return int(value)
+
+
 def recipe() -> Recipe:
     """The recipe for the current mode: the full course, one short epoch for tests, or a few
-    epochs on a subset for the bench."""
+    epochs on a subset for the bench; with ``FORCE_CNN_SEED``, the same with another seed."""
     images = bench_images()
     if images:
-        return dataclasses.replace(FULL_RECIPE, epochs=BENCH_EPOCHS, train_limit=images)
-    return FAST_RECIPE if is_fast_mode() else FULL_RECIPE
+        chosen = dataclasses.replace(FULL_RECIPE, epochs=BENCH_EPOCHS, train_limit=images)
+    else:
+        chosen = FAST_RECIPE if is_fast_mode() else FULL_RECIPE
+    seed = seed_override()
+    return chosen if seed is None else dataclasses.replace(chosen, seed=seed)
 
 
 def accuracy_floor() -> float:

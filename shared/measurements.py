@@ -89,13 +89,16 @@ SPECS = {
         "backend": TEXT,
         "epochs": COUNT,
         "train_images": COUNT,
-        "seed": SEED,
+        "seeds": [SEED],  # the first and last rows ran once per seed, the others with the first
         "rows": [
             {
                 "recipe": TEXT,
-                "test_accuracy": FRACTION,
+                "val_accuracy_mean": FRACTION,  # what the rows are compared on
+                "val_accuracy_range": FRACTION,  # largest minus smallest over the row's seeds
+                "test_accuracy": FRACTION,  # the mean over the row's seeds
                 "test_standard_error": FRACTION,
                 "best_val_accuracy": FRACTION,
+                "runs": [{"seed": SEED, "test_accuracy": FRACTION, "best_val_accuracy": FRACTION}],
             }
         ],
     },

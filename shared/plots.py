@@ -191,8 +191,10 @@ def compare_learning_curves(results):
     acc_ax.set_ylabel("validation accuracy %")
     loss_ax.set_ylabel("training loss")
     loss_ax.set_yscale("log")
+    longest = max(len(r["history"]) for r in results)
     for ax in (acc_ax, loss_ax):
         ax.set_xlabel("epoch")
+        ax.set_xticks(np.arange(1, longest + 1))  # one tick per epoch: there is nothing between
         ax.grid(alpha=0.3)
     acc_ax.legend(fontsize=8)
     fig.tight_layout()

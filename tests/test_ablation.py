@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from shared import config, data
+from shared import config, data, measurements
 from tools import ablation
 
 
@@ -52,15 +52,18 @@ def dataclass_values(settings):
 def test_main_writes_every_row(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "load_splits", lambda *args, **kwargs: _tiny_splits())
     output = tmp_path / "ablation.json"
-    argv = ["--epochs", "1", "--train-images", "48", "--eval-images", "16", "--output", str(output)]
-    assert ablation.main(argv) == 0
+    argv = ["--epochs", "1", "--train-images", "48", "--eval-images", "16", "--seeds", "3,4"]
+    assert ablation.main([*argv, "--output", str(output)]) == 0
     record = json.loads(output.read_text())
     assert record["epochs"] == 1 and record["train_images"] == 48 and record["test_images"] == 16
     assert [row["recipe"] for row in record["rows"]] == [label for label, _ in ablation.STEPS]
+    assert [row["seeds"] for row in record["rows"]] == [[3, 4]] + [[3]] * 4 + [[3, 4]]
     for row in record["rows"]:
         assert 0 <= row["test_accuracy"] <= 1 and row["test_standard_error"] >= 0
-        assert 0 <= row["best_val_accuracy"] <= 1 and row["seconds"] > 0
-        assert len(row["history"]) == 1
+        assert 0 <= row["val_accuracy_mean"] <= row["best_val_accuracy"] <= 1
+        for run in row["runs"]:
+            assert run["seconds"] > 0 and len(run["history"]) == 1
+    assert measurements.problems("ablation", record) == []
     assert record["machine"]["cores"] >= 1 and record["machine"]["libraries"]["torch"]
     assert "wrote" in capsys.readouterr().out
 
@@ -80,11 +83,13 @@ def no_training(monkeypatch):
     "argv, says",
     [
         (["--epochs", "0"], "must be at least 1"),
-        (["--seed", "-1"], "must be a non-negative integer"),
+        (["--seeds", "-1"], "must be different non-negative integers"),
+        (["--seeds", "1,1"], "must be different non-negative integers"),
+        (["--seeds", "one"], "must be seeds separated by commas"),
         (["--train-images", "0"], "must be at least 1"),
         (["--epochs", "1"], "must not replace shared/course-results/ablation.json"),
         (["--train-images", "4096"], "give --output"),
-        (["--seed", "1"], "give --output"),
+        (["--seeds", "1"], "give --output"),
     ],
 )
 def test_bad_arguments_stop_before_loading_data(argv, says, no_training, capsys):
@@ -115,7 +120,7 @@ def test_a_short_run_names_the_committed_file_only_in_full(tmp_path):
         epochs=ablation.FULL_EPOCHS,
         train_images=None,
         eval_images=None,
-        seed=config.SEED,
+        seeds=ablation.SEEDS,
         output=None,
     )
     committed = tmp_path / ablation.COMMITTED

@@ -316,3 +316,46 @@ def test_an_unwritable_results_path_stops_the_run_before_it_starts(tmp_path, mon
     monkeypatch.setattr(course, "execute", never_execute)
     with pytest.raises(SystemExit, match=rf"Cannot write into .*{blocker}.* \(a file is in"):
         course.run(tmp_path, listed=listed)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["rerun", "03"], "`rerun` takes a notebook, a seed and maybe a folder"),
+        (["rerun", "03", "one"], "must be a non-negative integer such as 1, got 'one'"),
+        (["rerun", "03", "42"], "42 is the course's own seed"),
+        (["rerun", "03", "1", "results"], "holds the course's own runs"),
+        (["rerun", "03", "1", "shared/course-results"], "holds the course's own runs"),
+        (["rerun", "99", "1"], "99"),
+    ],
+)
+def test_a_rerun_refuses_what_would_mix_it_with_the_course(argv, message, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    ran = []
+    monkeypatch.setattr(course, "execute", lambda *args, **kwargs: ran.append(args))
+    try:
+        code = course.main(argv)
+    except SystemExit as stop:
+        code, text = 2, str(stop)
+    else:
+        text = capsys.readouterr().err
+    assert code != 0 and message in text and not ran
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_rerun_sets_only_its_seed_and_folder_and_keeps_the_notebook(tmp_path, only):
+    paths, listed = make_course(
+        tmp_path,
+        [
+            "import os, json\nfrom shared import config, results\n"
+            "folder = results.own_results_dir(); folder.mkdir(parents=True, exist_ok=True)\n"
+            "(folder / 'seen.json').write_text(json.dumps("
+            "[config.recipe().seed, config.mode(), os.environ.get('FORCE_CNN_BENCH_IMAGES')]))"
+        ],
+    )
+    only(listed)
+    before = paths[0].read_text()
+    assert course.rerun(tmp_path, "00", "7", str(tmp_path / "out"), fast=True) == 0
+    assert json.loads((tmp_path / "out" / "seen.json").read_text()) == [7, "fast", None]
+    assert paths[0].read_text() == before

@@ -30,10 +30,10 @@ def damaged(tmp_path, name, record):
 def test_an_ablation_missing_a_key_is_named(tmp_path):
     """Issue: an ablation.json missing a key crashed notebook 07."""
     record = shipped("ablation")
-    del record["seed"]
+    del record["seeds"]
     del record["rows"][1]["test_standard_error"]
     message = damaged(tmp_path, "ablation", record)
-    assert "'seed' is missing" in message
+    assert "'seeds' is missing" in message
     assert "'rows'[1]['test_standard_error'] is missing" in message
 
 
@@ -55,7 +55,7 @@ def test_a_bench_of_one_backend_is_named(tmp_path):
         ("run-times", lambda r: r["seconds"].update({"03_x.ipynb": 0}), "expected a positive"),
         ("run-times", lambda r: r["seconds"].update({"99_x.ipynb": 1.0}), "not a notebook"),
         ("run-times", lambda r: r.update(seconds=[]), "should be a JSON object"),
-        ("ablation", lambda r: r.update(seed=-1), "'seed' is -1, expected a seed >= 0"),
+        ("ablation", lambda r: r.update(seeds=[42, -1]), "'seeds'[1] is -1, expected a seed >= 0"),
     ],
 )
 def test_every_value_is_checked(tmp_path, name, change, expected):

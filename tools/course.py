@@ -1,6 +1,10 @@
 """Run the whole course, or some of its notebooks, and keep the README's tables in step.
 
 python -m tools.course run [NAME ...]   execute notebooks in full mode, in reading order
+python -m tools.course rerun NAME SEED [FOLDER] [--fast]
+                                        a full run (or with --fast a fast one) of one notebook
+                                        with another seed, its results in FOLDER (default
+                                        build/seed-SEED), the notebook file left as it is
 python -m tools.course readme           rewrite the README's generated tables
 python -m tools.course check-readme     exit 1 when any of those tables is stale
 
@@ -45,11 +49,14 @@ def notebooks(root: Path, names=(), listed=None) -> list[Path]:
     return paths
 
 
-def execute(path: Path, timeout: int = 3600) -> float:
+def execute(
+    path: Path, timeout: int = 3600, settings: dict[str, str] | None = None, save: bool = True
+) -> float:
     """Execute ``path`` top to bottom in full mode and replace it only when every cell ran.
 
-    The kernel gets ``tools.notebooks.kernel_env()``: no course switch and the inline plotting
-    backend, whatever the shell exported. Returns the wall time. Raises RuntimeError naming
+    The kernel gets ``tools.notebooks.kernel_env(settings)``: no course switch but
+    ``settings`` and the inline plotting backend, whatever the shell exported. With ``save``
+    false the notebook file is never written. Returns the wall time. Raises RuntimeError naming
     the notebook and the cell that failed, or KeyboardInterrupt after Ctrl-C; either way the
     notebook on disk is left exactly as it was.
     """
@@ -69,7 +76,7 @@ def execute(path: Path, timeout: int = 3600) -> float:
 
     def work() -> None:
         try:
-            client.execute(env=course_notebooks.kernel_env())
+            client.execute(env=course_notebooks.kernel_env(settings))
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
             failure.append(err)
 
@@ -88,7 +95,8 @@ def execute(path: Path, timeout: int = 3600) -> float:
     if failure:
         raise RuntimeError(_explain(path, nb, running["cell"], failure[0], timeout)) from None
     elapsed = time.perf_counter() - start
-    files.write_text_atomic(path, nbformat.writes(nb) + "\n")
+    if save:
+        files.write_text_atomic(path, nbformat.writes(nb) + "\n")
     return elapsed
 
 
@@ -213,22 +221,60 @@ def run(root: Path, names=(), listed=None) -> int:
     return 0
 
 
+def rerun(
+    root: Path, name: str, seed_text: str, folder: str | None = None, fast: bool = False
+) -> int:
+    """One notebook in full mode (``fast``: in fast mode) with the recipe's seed set to
+    ``seed_text``; its results go to ``folder`` (never results/ or the course's record), the
+    notebook file stays as it is."""
+    check_course_folder(root)
+    (path,) = notebooks(root, [name])
+    if not seed_text.isdigit():
+        raise SystemExit(f"The seed must be a non-negative integer such as 1, got {seed_text!r}.")
+    if int(seed_text) == config.SEED:
+        raise SystemExit(f"{config.SEED} is the course's own seed: choose another, such as 1.")
+    out = Path(folder or root / "build" / f"seed-{int(seed_text)}").expanduser().resolve()
+    if out in ((root / "results").resolve(), (root / measurements.COMMITTED).resolve()):
+        raise SystemExit(
+            f"{out} holds the course's own runs: give another folder, e.g. build/seed-{seed_text}."
+        )
+    record.check_writable([out])
+    print(f"{path.name} with seed {int(seed_text)}, results to {out}/ ...", flush=True)
+    settings = {config.SEED_ENV: str(int(seed_text)), config.RESULTS_ENV: str(out)}
+    if fast:
+        settings[config.FAST_ENV] = "1"
+    try:
+        taken = execute(path, settings=settings, save=False)
+    except (RuntimeError, KeyboardInterrupt) as err:
+        print(f"\nStopped: {err}", file=sys.stderr)
+        return 1
+    print(f"done in {clock(taken)}: {out / (path.stem + '.json')}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     command, names = (argv[0], argv[1:]) if argv else ("", [])
     if command in ("-h", "--help"):
         print(__doc__)
         return 0
-    if command not in ("run", "readme", "check-readme"):
+    if command not in ("run", "rerun", "readme", "check-readme"):
         wrong = f"Unknown command {command!r}. " if command else ""
         print(f"{wrong}Use one of:\n{USAGE}", file=sys.stderr)
         return 2
-    if command != "run" and names:
+    fast = command == "rerun" and "--fast" in names
+    names = [n for n in names if not (fast and n == "--fast")]
+    if command == "rerun" and len(names) not in (2, 3):
+        print(f"`rerun` takes a notebook, a seed and maybe a folder.\n{USAGE}", file=sys.stderr)
+        return 2
+    if command not in ("run", "rerun") and names:
         print(f"`{command}` takes no arguments (got {' '.join(names)}).\n{USAGE}", file=sys.stderr)
         return 2
     root = config.project_root()
     check_course_folder(root)
     if command == "run":
         return run(root, names)
+    if command == "rerun":
+        return rerun(root, *names, fast=fast)
     if command == "readme":
         readme.write_readme_tables(root)
         return 0
