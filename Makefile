@@ -6,8 +6,10 @@
 #   make bench  measure training speed of every backend
 #   make levers measure each speed lever the notebooks teach, lever off against on
 #   make ablation  the post's recipe against the course's, one change at a time (ten runs)
+#   make profile  where a training step's time goes, by each framework's own profiler
 #   make seed-run  notebook 03 in full mode with seed 1: the run-to-run noise notebook 07 asks about
-#   make measure   all of the above on one machine in one go: bench, levers, ablation, seed-run, run
+#   make measure  all of the above on one machine in one go: bench, levers, profile, ablation,
+#                 seed-run, run
 #   make colab-check  every notebook alone, as Colab runs it, in a replica of Colab's runtime
 #   make site   the course as a website in build/site, from the committed notebooks
 #   make site-test  that website in headless Chromium: every page, link, image and button
@@ -17,7 +19,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit notebooks lab bench levers ablation seed-run measure readme clean \
+.PHONY: run test lint unit notebooks lab bench levers profile ablation seed-run measure readme clean \
 	colab-check site site-test slow-test
 
 # Re-installs only when the requirements or the package description change.
@@ -69,12 +71,15 @@ levers: $(STAMP)
 ablation: $(STAMP)
 	$(BIN)/python -m tools.ablation
 
+profile: $(STAMP)
+	$(BIN)/python -m tools.profile
+
 seed-run: $(STAMP)
 	$(BIN)/python -m tools.course rerun 03 1 shared/course-results/seed-1
 
 # Everything the course measures, on one machine, in the order notebook 07 reads it: the files it
 # shows first, then every notebook in full mode (which replaces the record and the README tables).
-measure: bench levers ablation seed-run run
+measure: bench levers profile ablation seed-run run
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.course readme

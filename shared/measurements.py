@@ -7,6 +7,8 @@ inside this package, so that a clone and a notebook opened alone on Colab read t
 - ``bench.json``      seconds per epoch of every backend, the machine's limits (``make bench``)
 - ``levers.json``     what each framework's speed lever changes (``make levers``)
 - ``ablation.json``   the original post's recipe to the course's, row by row (``make ablation``)
+- ``profile.json``    where a training step's time goes, by each framework's profiler
+  (``make profile``)
 
 ``read(name)`` checks the whole file against ``SPECS``: every key there, every value of its
 kind and in its range, every backend of the catalogue measured. A file that is not there yet is
@@ -40,6 +42,7 @@ POSITIVE = _kind(lambda v: _real(v) and v > 0, "a positive number")
 COUNT = _kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a count > 0")
 SEED = _kind(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a seed >= 0")
 FRACTION = _kind(lambda v: _real(v) and 0 <= v <= 1, "a fraction from 0 to 1")
+NON_NEGATIVE = _kind(lambda v: _real(v) and v >= 0, "a number >= 0")
 
 
 def _or_null(kind):
@@ -102,6 +105,21 @@ SPECS = {
             }
         ],
     },
+    "profile": {
+        "device": TEXT,
+        "machine": dict,
+        "batch_size": COUNT,
+        "steps": COUNT,
+        "profiles": [
+            {
+                "framework": TEXT,
+                "device": TEXT,
+                "ms_per_step": POSITIVE,  # with the profiler on
+                "measure": TEXT,  # what the items' times are (self time, device time ...)
+                "items": [{"name": TEXT, "ms_per_step": NON_NEGATIVE, "share": FRACTION}],
+            }
+        ],
+    },
 }
 
 #: The command that writes each file.
@@ -110,6 +128,7 @@ COMMANDS = {
     "bench": "make bench",
     "levers": "make levers",
     "ablation": "make ablation",
+    "profile": "make profile",
 }
 
 

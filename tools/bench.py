@@ -80,6 +80,15 @@ def measure_notebook(path: Path, images: int, mixed_precision: bool = False) -> 
     }
 
 
+def autocast_precision() -> str:
+    """What the PyTorch notebooks' autocast computes in here: float16 (with loss scaling) on a
+    CUDA GPU without bfloat16, such as Colab's T4; bfloat16 everywhere else."""
+    import torch
+
+    cuda_without_bf16 = torch.cuda.is_available() and not torch.cuda.is_bf16_supported()
+    return "float16" if cuda_without_bf16 else "bfloat16"
+
+
 def fastest(epoch_seconds: list[float]) -> float:
     """The fastest epoch after the first (warm-up) one."""
     if len(epoch_seconds) < 2:
@@ -155,13 +164,13 @@ def row(
     baseline_seconds: float | None,
     mixed_precision: bool = False,
 ) -> dict:
-    """One backend's row. Its % of the limit compares fp32 with fp32; a bfloat16 row has none,
+    """One backend's row. Its % of the limit compares fp32 with fp32; an autocast row has none,
     because the limit's kernels compute in fp32."""
     images_per_second = measured["images"] / measured["seconds"]
     gflops = images_per_second * concepts.flops_per_image(training=True) / 1e9
     return {
         "backend": name,
-        "precision": "bfloat16" if mixed_precision else "float32",
+        "precision": autocast_precision() if mixed_precision else "float32",
         "images_per_second": images_per_second,
         "seconds_per_60k_epoch": 60000 / images_per_second,
         "gflops": gflops,
@@ -284,7 +293,8 @@ def main(argv: list[str]) -> int:
     for path in paths:
         runs.append((path.stem, path, False))
         if path.stem.startswith("03_"):
-            runs.append((f"{path.stem} + bf16 autocast", path, True))
+            short = {"bfloat16": "bf16", "float16": "fp16"}[autocast_precision()]
+            runs.append((f"{path.stem} + {short} autocast", path, True))
     best, rates = measure_all(runs, args.images, args.rounds)
     limit_kernel, limit_gflops = kernels.limit(rates)
     baseline_seconds = best[BASELINE]["seconds"]

@@ -213,7 +213,7 @@ def keras_xla(steps: int, rounds: int) -> tuple[float, float]:
 
 
 LEVERS = {
-    "PyTorch: per-image ToTensor DataLoader -> in-memory slices (03, 04, 06)": (
+    "PyTorch: per-image ToTensor DataLoader -> in-memory slices (03, 04)": (
         torch_in_memory_batches
     ),
     "PyTorch: batch 256 -> 128, time per image (all notebooks use 128)": torch_batch_size,

@@ -13,7 +13,9 @@ MNIST's shape (batch 128, as in the notebooks):
 Both run where the notebooks train (a CUDA GPU when there is one: there the device's kernel
 times count, else the CPU's operator times). Each gets warm-up steps first, so that tracing
 and kernel choice are not counted. It prints the largest items of each and writes them, with
-the machine, to ``results/profile.json``. About a minute on two CPU cores.
+the machine, to ``profile.json`` of the course's record (``shared/course-results/``), which
+notebook 07 reads. A run with other ``--steps`` or ``--top`` must name its own ``--output``.
+About a minute on two CPU cores.
 
     python -m tools.profile [--steps N] [--top N] [--output PATH]
 """
@@ -29,13 +31,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared import config, machine
+from shared import config, files, machine
 
-from . import notebooks
+from . import measurements, notebooks
 
 BATCH = 128
 WARM_UP = 3
-OUTPUT = Path("results") / "profile.json"
+STEPS, TOP = 20, 10  # the course's profile: what notebook 07 shows
+OUTPUT = measurements.COMMITTED / "profile.json"
 
 
 def shares(seconds: dict[str, float], steps: int, top: int) -> list[dict]:
@@ -174,27 +177,36 @@ def report(profile: dict) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20, help="profiled steps per framework")
-    parser.add_argument("--top", type=int, default=10, help="items to keep per framework")
+    parser.add_argument("--steps", type=int, default=STEPS, help="profiled steps per framework")
+    parser.add_argument("--top", type=int, default=TOP, help="items to keep per framework")
     parser.add_argument("--output", type=Path, default=None, help=f"default: {OUTPUT}")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.top < 1:
         parser.error("--steps and --top must be at least 1")
-    output = args.output or config.project_root() / OUTPUT
+    committed = (config.project_root() / OUTPUT).resolve()
+    output = (args.output or committed).expanduser().resolve()
     if output.suffix != ".json" or output.is_dir():
         parser.error(f"--output must name a .json file, got {output}")
+    if output == committed and (args.steps, args.top) != (STEPS, TOP):
+        parser.error(
+            f"a profile with other --steps or --top must not replace {OUTPUT}: give --output"
+        )
     profiles = [torch_profile(args.steps, args.top), tensorflow_profile(args.steps, args.top)]
     for profile in profiles:
         print(report(profile) + "\n", flush=True)
     record = {
+        "device": profiles[0]["device"],
         "machine": machine.describe(profiles[0]["device"]),
         "batch_size": BATCH,
         "steps": args.steps,
         "profiles": profiles,
     }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {output}")
+    if output == committed:
+        measurements.write(config.project_root(), "profile", record)  # checked whole
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        files.write_text_atomic(output, json.dumps(record, indent=2) + "\n")
+        print(f"wrote {output}")
     return 0
 
 

@@ -69,9 +69,11 @@ def lever_speedups(levers, bench) -> dict[str, float]:
     seconds = {
         row["backend"]: row["seconds_per_60k_epoch"] for row in (bench or {}).get("rows", [])
     }
-    fp32, bf16 = "03_pytorch_sequential", "03_pytorch_sequential + bf16 autocast"
-    if fp32 in seconds and bf16 in seconds:
-        speedups["d"] = seconds[fp32] / seconds[bf16]
+    fp32 = "03_pytorch_sequential"
+    # "+ bf16 autocast", or "+ fp16 autocast" on a GPU without bfloat16
+    autocast = [name for name in seconds if name.startswith(f"{fp32} + ")]
+    if fp32 in seconds and autocast:
+        speedups["d"] = seconds[fp32] / seconds[autocast[0]]
     return speedups
 
 
