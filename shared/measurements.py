@@ -90,6 +90,7 @@ SPECS = {
         "device": TEXT,
         "machine?": dict,
         "backend": TEXT,
+        "notebook": TEXT,  # whose model and loop it trains
         "epochs": COUNT,
         "train_images": COUNT,
         "seeds": [SEED],  # the first and last rows ran once per seed, the others with the first

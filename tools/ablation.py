@@ -200,6 +200,7 @@ def run(
         "device": device_name,
         "machine": machine.describe(device_name),
         "backend": "PyTorch, notebook 03's model and loop",
+        "notebook": "03_pytorch_sequential",  # whose full run the last row repeats
         "torch": torch.__version__,
         "epochs": epochs,
         "train_images": len(splits.train_y[:train_images]),
