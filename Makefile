@@ -1,6 +1,7 @@
 # Force of CNN: every target sets up its own virtual environment first.
 #   make run    execute the whole course (full mode); replace the course's record and README tables
-#   make test   lint, unit tests and the notebooks in fast mode under nbval
+#   make test   lint, the tests (all but the slow ones) and the notebooks in fast mode under nbval
+#   make unit   the unit tests only: no kernel, no browser, nothing slow
 #   make slow-test  the slow tests: several processes, a second environment, the runner
 #   make lab    open JupyterLab on notebooks/
 #   make bench  measure training speed of every backend
@@ -19,7 +20,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit notebooks lab bench levers profile ablation seed-run measure readme clean \
+.PHONY: run test lint unit pytest notebooks lab bench levers profile ablation seed-run measure readme clean \
 	colab-check site site-test slow-test
 
 # Re-installs only when the requirements or the package description change.
@@ -32,15 +33,22 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m tools.course run
 
-test: lint unit notebooks
+test: lint pytest notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # Each test run has a time limit (coreutils' timeout), so that a hang fails instead of stalling.
+# The unit tests proper: no kernel, no browser, nothing slow (a minute or so).
 unit: $(STAMP)
-	MPLBACKEND=Agg timeout 900 $(BIN)/python -m pytest -m "not slow" \
+	MPLBACKEND=Agg timeout 600 $(BIN)/python -m pytest -m "not slow and not kernel and not browser" \
+		-p no:cacheprovider tests
+
+# Every test but the slow ones: the unit tests, and those that start Jupyter kernels or a browser
+# (every exercise's solution run through its check, among them), with coverage.
+pytest: $(STAMP)
+	MPLBACKEND=Agg timeout 900 $(BIN)/python -m pytest -m "not slow" -p no:cacheprovider \
 		--cov=shared --cov=tools --cov-report=term-missing:skip-covered tests
 
 notebooks: $(STAMP)

@@ -236,6 +236,7 @@ def with_solutions(name, folder=ROOT / "notebooks"):
     return nb, [keep.index(i) for i in checks]
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", exercises.notebooks())
 def test_every_solution_passes_its_check(name, mnist_dir, tmp_path, monkeypatch):
     monkeypatch.setenv(config.FAST_ENV, "1")

@@ -79,7 +79,9 @@ def committed_measurements() -> dict[str, dict]:
 
 
 def test_every_measurement_is_committed():
-    assert len(committed_measurements()) == len(catalogue.backend_names()) + 6
+    """Every backend's full run, the run times, bench, levers, profile and the seed-1 run (the
+    ablation joins them when `make ablation` has run on the same machine)."""
+    assert len(committed_measurements()) >= len(catalogue.backend_names()) + 5
 
 
 def test_committed_measurements_come_from_one_machine():

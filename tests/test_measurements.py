@@ -7,13 +7,58 @@ import pytest
 
 from shared import catalogue, measurements, runtime
 
+#: Measurements the course ships; the ablation is shown in 07 once `make ablation` has run.
+SHIPPED = ["run-times", "bench", "levers", "profile"]
+
+
+def ablation_record():
+    """A complete ablation record as tools.ablation writes it, with made-up results."""
+    from tools import ablation
+
+    def one_run(seed):
+        return {
+            "seed": seed,
+            "test_images": 8000,
+            "test_accuracy": 0.99,
+            "seconds": 1.0,
+            "best_val_accuracy": 0.99,
+            "history": [{"epoch": 1, "val_accuracy": 0.99}],
+        }
+
+    steps = ablation.rows()
+    rows = [
+        ablation.summarise(
+            label,
+            settings,
+            [one_run(seed) for seed in (ablation.SEEDS if i in (0, len(steps) - 1) else [42])],
+        )
+        for i, (label, settings) in enumerate(steps)
+    ]
+    return {
+        "device": "CPU: a test",
+        "machine": {},
+        "backend": "PyTorch",
+        "notebook": "03_pytorch_sequential",
+        "epochs": 5,
+        "train_images": 60000,
+        "test_images": 8000,
+        "seeds": list(ablation.SEEDS),
+        "rows": rows,
+    }
+
 
 def shipped(name):
+    if name == "ablation" and not measurements.path_of(name).is_file():
+        return ablation_record()
     return json.loads(measurements.path_of(name).read_text())
 
 
 @pytest.mark.parametrize("name", list(measurements.SPECS))
 def test_the_shipped_files_are_complete(name):
+    if name not in SHIPPED and not measurements.path_of(name).is_file():
+        assert measurements.read(name) is None
+        assert measurements.problems(name, shipped(name)) == []  # what the tool writes is read
+        return
     assert measurements.read(name) == shipped(name)
 
 
