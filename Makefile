@@ -9,8 +9,9 @@
 #   make ablation  the post's recipe against the course's, one change at a time (ten runs)
 #   make profile  where a training step's time goes, by each framework's own profiler
 #   make seed-run  notebook 03 in full mode with seed 1: the run-to-run noise notebook 07 asks about
+#   make bf16-run  notebook 03 in full mode with bfloat16 autocast (skipped where it is emulated)
 #   make measure  all of the above on one machine in one go: bench, levers, profile, ablation,
-#                 seed-run, run
+#                 seed-run, bf16-run, run
 #   make colab-check  every notebook alone, as Colab runs it, in a replica of Colab's runtime
 #   make site   the course as a website in build/site, from the committed notebooks
 #   make site-test  that website in headless Chromium: every page, link, image and button
@@ -20,7 +21,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit pytest notebooks lab bench levers profile ablation seed-run measure readme clean \
+.PHONY: run test lint unit pytest notebooks lab bench levers profile ablation seed-run bf16-run measure readme clean \
 	colab-check site site-test slow-test
 
 # Re-installs only when the requirements or the package description change.
@@ -85,9 +86,12 @@ profile: $(STAMP)
 seed-run: $(STAMP)
 	$(BIN)/python -m tools.course rerun 03 1 shared/course-results/seed-1
 
+bf16-run: $(STAMP)
+	$(BIN)/python -m tools.course rerun 03 42 shared/course-results/bf16 --bf16
+
 # Everything the course measures, on one machine, in the order notebook 07 reads it: the files it
 # shows first, then every notebook in full mode (which replaces the record and the README tables).
-measure: bench levers profile ablation seed-run run
+measure: bench levers profile ablation seed-run bf16-run run
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.course readme

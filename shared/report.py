@@ -132,7 +132,26 @@ def speed_lines(notebook: str, folder=None) -> list[str]:
         rows = show(nb, record["rows"])
         where = f"make {name}, on {record['device']}"
         lines += [f"{where}:", *rows] if rows else [f"{where}: nothing for {nb.name}."]
-    return lines
+    return lines + _bf16_lines(nb)
+
+
+def _bf16_lines(nb: catalogue.Notebook) -> list[str]:
+    """The committed full run with bfloat16 autocast beside the float32 one, for its notebook."""
+    if nb.name != results.BF16_RUN.stem or not results.BF16_RUN.is_file():
+        return []
+    autocast = results.read_results(results.BF16_RUN)
+    plain = results.read_results(results.COMMITTED_RESULTS / results.BF16_RUN.name)
+
+    def per_epoch(run: dict) -> float:
+        return sum(row["seconds"] for row in run["history"]) / len(run["history"])
+
+    return [
+        f"make bf16-run, a full run with {autocast['precision']} autocast, on "
+        f"{machine.where(autocast)}:",
+        f"  test accuracy {100 * autocast['test_accuracy']:.2f}% "
+        f"(float32: {100 * plain['test_accuracy']:.2f}%), "
+        f"{per_epoch(autocast):.0f} s per epoch (float32: {per_epoch(plain):.0f} s)",
+    ]
 
 
 def measured_speed(notebook: str) -> None:

@@ -203,6 +203,30 @@ def read_results(path: str | Path) -> dict:
     return results
 
 
+#: The course's own re-run of notebook 03 with seed 1 (``make seed-run``): its measured
+#: seed-to-seed spread.
+SEED_RUN = COMMITTED_RESULTS / "seed-1" / "03_pytorch_sequential.json"
+#: The course's full run of notebook 03 with bfloat16 autocast (``make bf16-run``), made where
+#: the machine computes bfloat16 natively.
+BF16_RUN = COMMITTED_RESULTS / "bf16" / "03_pytorch_sequential.json"
+#: How many standard errors of the difference of two independent runs the spread allows.
+SEED_SPREAD_ERRORS = 4
+
+
+def seed_spread(run: dict) -> tuple[float, float]:
+    """The test accuracies another full run of ``run``'s recipe may reach (another seed, other
+    dropout masks, other workers): ``run``'s own, give or take ``SEED_SPREAD_ERRORS`` standard
+    errors of the difference of two independent runs on the same test images, or the distance
+    of the course's seed-1 run from its seed-42 run of notebook 03, if that is larger."""
+    p, n = run["test_accuracy"], run["split"]["test_size"]
+    margin = SEED_SPREAD_ERRORS * math.sqrt(2 * p * (1 - p) / n)
+    if SEED_RUN.is_file():
+        seed_1 = read_results(SEED_RUN)
+        seed_42 = read_results(COMMITTED_RESULTS / SEED_RUN.name)
+        margin = max(margin, abs(seed_1["test_accuracy"] - seed_42["test_accuracy"]))
+    return max(0.0, p - margin), min(1.0, p + margin)
+
+
 def load_all_results(folder: str | Path, notebooks=None) -> list[dict]:
     """The results file of every backend notebook in ``folder``, in course order.
 

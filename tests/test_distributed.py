@@ -34,7 +34,7 @@ def scripts(tmp_path_factory):
         if cell["cell_type"] == "code" and source.startswith("%%writefile {scripts}/"):
             first, _, body = source.partition("\n")
             (folder / first.rsplit("/", 1)[1]).write_text(body + "\n")
-    assert {"course_parts.py", "ddp.py", "keras_fit.py", "tf_multiworker.py"} <= {
+    assert {"course_parts.py", "ddp.py", "ddp_recipe.py", "keras_fit.py", "tf_multiworker.py"} <= {
         path.name for path in folder.iterdir()
     }
     return folder
@@ -103,6 +103,36 @@ def test_ddp_on_two_ranks_equals_one(scripts, tmp_path, mnist_dir):
         codes, outputs = run_together([(argv, environment())], scripts)
         assert codes == [0], outputs
     assert_same_losses(losses(tmp_path, "ddp-1x1"), losses(tmp_path, "ddp-2x1"))
+
+
+def test_a_rank_on_the_wrong_images_is_caught(scripts, tmp_path, mnist_dir):
+    """The deliberate mistake of notebook 09 (both ranks on the first share) moves the loss by
+    more than the notebook's tolerance at the very first step: the proof can fail."""
+    for workers, extra in ((1, []), (2, ["--same-share"])):
+        argv = [*torchrun(workers), "ddp.py", *arguments(tmp_path), *extra]
+        codes, outputs = run_together([(argv, environment())], scripts)
+        assert codes == [0], outputs
+    one, wrong = losses(tmp_path, "ddp-1x1"), losses(tmp_path, "ddp-same-share-2x1")
+    assert abs(one[0] - wrong[0]) > notebook_tolerance()
+
+
+def test_the_full_recipe_on_two_ranks_trains(scripts, tmp_path, mnist_dir):
+    """ddp_recipe.py in fast mode: both ranks exit 0 and rank 0 records a model that learned."""
+    argv = [*torchrun(2), "ddp_recipe.py", *arguments(tmp_path)[2:]]  # no --steps
+    codes, outputs = run_together([(argv, environment(FORCE_CNN_FAST="1"))], scripts)
+    assert codes == [0], outputs
+    record = json.loads((tmp_path / "ddp-recipe-2x1.json").read_text())
+    assert record["epochs"] == 1 and record["train_images"] == 4096
+    assert record["test_accuracy"] > 0.5
+
+
+def notebook_tolerance():
+    """The TOLERANCE the notebook's proof states."""
+    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
+        for line in cell["source"]:
+            if line.startswith("TOLERANCE = "):
+                return float(line.split("=")[1].split("#")[0])
+    raise AssertionError("notebook 09 states no TOLERANCE")
 
 
 def test_multiworker_strategy_on_two_workers_equals_one(scripts, tmp_path, mnist_dir):

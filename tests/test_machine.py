@@ -67,10 +67,12 @@ def test_same_machine_names_the_odd_file_out():
 
 def committed_measurements() -> dict[str, dict]:
     """Every committed file that holds a time: the backends' full runs, the run times, the
-    bench, levers, profile and ablation measurements, and the seed-1 re-run of notebook 03."""
+    bench, levers, profile and ablation measurements, and the seed-1 and bfloat16 re-runs of
+    notebook 03."""
     names = [*catalogue.backend_names(), "run-times", "bench", "levers", "profile", "ablation"]
     paths = [measurements.folder(ROOT) / f"{name}.json" for name in names]
     paths.append(measurements.folder(ROOT) / "seed-1" / "03_pytorch_sequential.json")
+    paths.append(measurements.folder(ROOT) / "bf16" / "03_pytorch_sequential.json")
     return {
         str(path.relative_to(measurements.folder(ROOT))): json.loads(path.read_text())
         for path in paths

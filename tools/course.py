@@ -1,10 +1,13 @@
 """Run the whole course, or some of its notebooks, and keep the README's tables in step.
 
 python -m tools.course run [NAME ...]   execute notebooks in full mode, in reading order
-python -m tools.course rerun NAME SEED [FOLDER] [--fast]
+python -m tools.course rerun NAME SEED [FOLDER] [--fast] [--bf16]
                                         a full run (or with --fast a fast one) of one notebook
                                         with another seed, its results in FOLDER (default
-                                        build/seed-SEED), the notebook file left as it is
+                                        build/seed-SEED), the notebook file left as it is;
+                                        --bf16: with bfloat16 autocast (FORCE_CNN_MIXED_PRECISION),
+                                        where the machine computes it natively, and then SEED
+                                        may be the course's own
 python -m tools.course readme           rewrite the README's generated tables
 python -m tools.course check-readme     exit 1 when any of those tables is stale
 
@@ -24,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from shared import catalogue, config, files
+from shared import catalogue, config, files, machine
 from shared.runtime import clock
 
 from . import measurements, readme, record
@@ -221,28 +224,56 @@ def run(root: Path, names=(), listed=None) -> int:
     return 0
 
 
+def native_bfloat16() -> str | None:
+    """What computes bfloat16 natively on this machine, or None: a GPU of compute capability
+    8.0 or later, or a CPU with AVX512-BF16 or AMX. Elsewhere autocast emulates it, slowly."""
+    gpu = machine.gpu()
+    if gpu and float(gpu["compute_capability"]) >= 8.0:
+        return f"GPU {gpu['name']}"
+    features = machine.cpu_features()
+    native = [name for name in ("AVX512-BF16", "AMX") if features.get(name)]
+    return f"CPU with {' and '.join(native)}" if native else None
+
+
 def rerun(
-    root: Path, name: str, seed_text: str, folder: str | None = None, fast: bool = False
+    root: Path,
+    name: str,
+    seed_text: str,
+    folder: str | None = None,
+    fast: bool = False,
+    bf16: bool = False,
 ) -> int:
     """One notebook in full mode (``fast``: in fast mode) with the recipe's seed set to
-    ``seed_text``; its results go to ``folder`` (never results/ or the course's record), the
-    notebook file stays as it is."""
+    ``seed_text`` (``bf16``: and bfloat16 autocast); its results go to ``folder`` (never
+    results/ or the course's record), the notebook file stays as it is."""
     check_course_folder(root)
     (path,) = notebooks(root, [name])
     if not seed_text.isdigit():
         raise SystemExit(f"The seed must be a non-negative integer such as 1, got {seed_text!r}.")
-    if int(seed_text) == config.SEED:
+    if int(seed_text) == config.SEED and not bf16:
         raise SystemExit(f"{config.SEED} is the course's own seed: choose another, such as 1.")
-    out = Path(folder or root / "build" / f"seed-{int(seed_text)}").expanduser().resolve()
+    if bf16 and not fast and native_bfloat16() is None:
+        print(
+            "Skipped: this machine emulates bfloat16 (no GPU of compute capability 8.0 or later, "
+            "no AVX512-BF16 or AMX), so a full run with autocast would take hours. Run it on a "
+            "machine that has one; any committed bfloat16 run stays as it is.",
+            file=sys.stderr,
+        )
+        return 0
+    kind = "bf16" if bf16 else "seed"
+    out = Path(folder or root / "build" / f"{kind}-{int(seed_text)}").expanduser().resolve()
     if out in ((root / "results").resolve(), (root / measurements.COMMITTED).resolve()):
         raise SystemExit(
             f"{out} holds the course's own runs: give another folder, e.g. build/seed-{seed_text}."
         )
     record.check_writable([out])
-    print(f"{path.name} with seed {int(seed_text)}, results to {out}/ ...", flush=True)
+    autocast = " and bfloat16 autocast" if bf16 else ""
+    print(f"{path.name} with seed {int(seed_text)}{autocast}, results to {out}/ ...", flush=True)
     settings = {config.SEED_ENV: str(int(seed_text)), config.RESULTS_ENV: str(out)}
     if fast:
         settings[config.FAST_ENV] = "1"
+    if bf16:
+        settings[config.MIXED_PRECISION_ENV] = "1"
     try:
         taken = execute(path, settings=settings, save=False)
     except (RuntimeError, KeyboardInterrupt) as err:
@@ -262,7 +293,8 @@ def main(argv: list[str]) -> int:
         print(f"{wrong}Use one of:\n{USAGE}", file=sys.stderr)
         return 2
     fast = command == "rerun" and "--fast" in names
-    names = [n for n in names if not (fast and n == "--fast")]
+    bf16 = command == "rerun" and "--bf16" in names
+    names = [n for n in names if not (command == "rerun" and n in ("--fast", "--bf16"))]
     if command == "rerun" and len(names) not in (2, 3):
         print(f"`rerun` takes a notebook, a seed and maybe a folder.\n{USAGE}", file=sys.stderr)
         return 2
@@ -274,7 +306,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return run(root, names)
     if command == "rerun":
-        return rerun(root, *names, fast=fast)
+        return rerun(root, *names, fast=fast, bf16=bf16)
     if command == "readme":
         readme.write_readme_tables(root)
         return 0

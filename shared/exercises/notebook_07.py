@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from .. import concepts, config, results
@@ -19,29 +18,8 @@ from .core import (
     solution_code,
 )
 
-#: The course's own seed-1 run of notebook 03 (``make measure``): the measured spread.
-SEED_RUN = results.COMMITTED_RESULTS / "seed-1" / "03_pytorch_sequential.json"
-#: How many standard errors of the difference of two runs a re-run may be away (full mode).
-SEED_RERUN_ERRORS = 4
 #: The accuracy a fast re-run (one epoch on 4,096 images) should reach: it only shows it trained.
 SEED_RERUN_FAST = (0.5, 1.0)
-
-
-def committed_seed_run() -> dict | None:
-    """The course's seed-1 run of notebook 03, or None before ``make measure`` wrote it."""
-    return results.read_results(SEED_RUN) if SEED_RUN.is_file() else None
-
-
-def seed_rerun_band(committed: dict) -> tuple[float, float]:
-    """What a full re-run with another seed may reach: the committed run's test accuracy,
-    give or take ``SEED_RERUN_ERRORS`` standard errors of the difference of two independent
-    runs on the same test images (or the course's own seed-1 run's distance, if larger)."""
-    p, n = committed["test_accuracy"], committed["split"]["test_size"]
-    margin = SEED_RERUN_ERRORS * math.sqrt(2 * p * (1 - p) / n)
-    seed_run = committed_seed_run()
-    if seed_run is not None:
-        margin = max(margin, abs(seed_run["test_accuracy"] - p))
-    return max(0.0, p - margin), min(1.0, p + margin)
 
 
 def _same_numbers(run) -> tuple:
@@ -107,7 +85,7 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
                 "every random generator of the notebook reads"
             )
         committed = by_name()["03_pytorch_sequential"]
-        low, high = SEED_RERUN_FAST if rerun["mode"] == "fast" else seed_rerun_band(committed)
+        low, high = SEED_RERUN_FAST if rerun["mode"] == "fast" else results.seed_spread(committed)
         accuracy = rerun["test_accuracy"]
         if not low <= accuracy <= high:
             mode = rerun["mode"]
