@@ -136,7 +136,8 @@ def speed_lines(notebook: str, folder=None) -> list[str]:
 
 
 def _bf16_lines(nb: catalogue.Notebook) -> list[str]:
-    """The committed full run with bfloat16 autocast beside the float32 one, for its notebook."""
+    """The committed full run with bfloat16 autocast, for its notebook; beside the float32 run
+    of the record when both ran on the same machine (a figure from another never is)."""
     if nb.name != results.BF16_RUN.stem or not results.BF16_RUN.is_file():
         return []
     autocast = results.read_results(results.BF16_RUN)
@@ -145,12 +146,18 @@ def _bf16_lines(nb: catalogue.Notebook) -> list[str]:
     def per_epoch(run: dict) -> float:
         return sum(row["seconds"] for row in run["history"]) / len(run["history"])
 
+    same = all(isinstance(run.get("machine"), dict) for run in (autocast, plain)) and (
+        machine.identity(autocast["machine"]) == machine.identity(plain["machine"])
+    )
+    accuracy = f"  test accuracy {100 * autocast['test_accuracy']:.2f}%"
+    speed = f"{per_epoch(autocast):.0f} s per epoch"
+    if same:
+        accuracy += f" (float32: {100 * plain['test_accuracy']:.2f}%)"
+        speed += f" (float32: {per_epoch(plain):.0f} s)"
     return [
         f"make bf16-run, a full run with {autocast['precision']} autocast, on "
         f"{machine.where(autocast)}:",
-        f"  test accuracy {100 * autocast['test_accuracy']:.2f}% "
-        f"(float32: {100 * plain['test_accuracy']:.2f}%), "
-        f"{per_epoch(autocast):.0f} s per epoch (float32: {per_epoch(plain):.0f} s)",
+        f"{accuracy}, {speed}",
     ]
 
 

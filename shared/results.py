@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import catalogue, config, files
+from . import catalogue, config, files, machine
 from .metrics import HISTORY_KEYS, NUM_CLASSES
 
 SCHEMA_VERSION = 2  # 2: a run records its precision
@@ -211,6 +211,19 @@ SEED_RUN = COMMITTED_RESULTS / "seed-1" / "03_pytorch_sequential.json"
 BF16_RUN = COMMITTED_RESULTS / "bf16" / "03_pytorch_sequential.json"
 #: How many standard errors of the difference of two independent runs the spread allows.
 SEED_SPREAD_ERRORS = 4
+
+
+def latest_full_run(notebook: str) -> dict:
+    """``notebook``'s full float32 run made on this machine, when ``results/`` holds one (``make
+    run`` writes there before it replaces the record), else the course's committed one."""
+    own = own_results_dir() / f"{notebook}.json"
+    if own.is_file():
+        run = read_results(own)
+        here = machine.identity(machine.describe(run["device"]))
+        full = run["mode"] == "full" and run["precision"] == "float32"
+        if full and run.get("machine") and machine.identity(run["machine"]) == here:
+            return run
+    return read_results(COMMITTED_RESULTS / f"{notebook}.json")
 
 
 def seed_spread(run: dict) -> tuple[float, float]:

@@ -181,3 +181,27 @@ def test_nothing_measured_yet_is_said(tmp_path):
 def test_measured_speed_prints_the_lines(capsys):
     report.measured_speed("01")
     assert capsys.readouterr().out == "\n".join(report.speed_lines("01")) + "\n"
+
+
+def test_the_bf16_full_run_is_shown_beside_the_float32_one_in_its_notebook_only(
+    tmp_path, monkeypatch
+):
+    plain = results.read_results(results.COMMITTED_RESULTS / "03_pytorch_sequential.json")
+    autocast = dict(plain, precision="bfloat16", test_accuracy=0.9876)
+    autocast["history"] = [dict(row, seconds=10.0) for row in plain["history"]]
+    path = tmp_path / "bf16" / "03_pytorch_sequential.json"
+    path.parent.mkdir()
+    path.write_text(results.dumps(autocast))
+    monkeypatch.setattr(results, "BF16_RUN", path)
+    lines = report.speed_lines("03_pytorch_sequential")
+    assert lines[-2].startswith("make bf16-run, a full run with bfloat16 autocast, on ")
+    float32 = f"float32: {100 * plain['test_accuracy']:.2f}%"
+    assert lines[-1].startswith(f"  test accuracy 98.76% ({float32}), 10 s per epoch")
+    assert not any("bf16-run" in line for line in report.speed_lines("04_pytorch_functional"))
+    elsewhere = dict(autocast, machine=dict(plain["machine"], cpu="Another CPU"))
+    path.write_text(results.dumps(elsewhere))
+    assert (
+        report.speed_lines("03_pytorch_sequential")[-1] == "  test accuracy 98.76%, 10 s per epoch"
+    )
+    monkeypatch.setattr(results, "BF16_RUN", tmp_path / "absent.json")
+    assert not any("bf16-run" in line for line in report.speed_lines("03_pytorch_sequential"))

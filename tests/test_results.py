@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from shared import catalogue, config, results
+from shared import catalogue, config, machine, results
 
 
 def test_results_round_trip(tmp_path, make_results):
@@ -194,3 +194,15 @@ def test_a_damaged_run_of_yours_is_named_not_skipped(tmp_path, make_results):
     (tmp_path / "03_pytorch_sequential.json").write_text("{")
     with pytest.raises(ValueError, match="03_pytorch_sequential.json is not valid JSON"):
         results.load_comparison(tmp_path)
+
+
+def test_the_latest_full_run_is_this_machines_own_else_the_record(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path))
+    committed = results.read_results(results.COMMITTED_RESULTS / "03_pytorch_sequential.json")
+    assert results.latest_full_run("03_pytorch_sequential") == committed  # no own run
+    own = dict(committed, test_accuracy=0.5, machine=machine.describe(committed["device"]))
+    (tmp_path / "03_pytorch_sequential.json").write_text(results.dumps(own))
+    assert results.latest_full_run("03_pytorch_sequential")["test_accuracy"] == 0.5
+    for other in (dict(own, mode="fast"), dict(own, machine=dict(own["machine"], cpu="Other"))):
+        (tmp_path / "03_pytorch_sequential.json").write_text(results.dumps(other))
+        assert results.latest_full_run("03_pytorch_sequential") == committed
