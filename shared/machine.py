@@ -89,6 +89,17 @@ def library_versions(names=LIBRARIES) -> dict[str, str]:
     return versions
 
 
+def native_bfloat16() -> str | None:
+    """What computes bfloat16 natively on this machine, or None: a GPU of compute capability
+    8.0 or later, or a CPU with AVX512-BF16 or AMX. Elsewhere autocast emulates it, slowly."""
+    found = gpu()
+    if found and float(found["compute_capability"]) >= 8.0:
+        return f"GPU {found['name']}"
+    features = cpu_features()
+    native = [name for name in ("AVX512-BF16", "AMX") if features.get(name)]
+    return f"CPU with {' and '.join(native)}" if native else None
+
+
 def describe(device: str = "auto") -> dict:
     """The ``machine`` record of a measurement made on ``device``: ``"cpu"``, a GPU
     (``"cuda"``, ``"GPU: <name>"``...), or ``"auto"`` for the GPU when there is one (what the

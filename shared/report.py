@@ -143,17 +143,11 @@ def _bf16_lines(nb: catalogue.Notebook) -> list[str]:
     autocast = results.read_results(results.BF16_RUN)
     plain = results.read_results(results.COMMITTED_RESULTS / results.BF16_RUN.name)
 
-    def per_epoch(run: dict) -> float:
-        return sum(row["seconds"] for row in run["history"]) / len(run["history"])
-
-    same = all(isinstance(run.get("machine"), dict) for run in (autocast, plain)) and (
-        machine.identity(autocast["machine"]) == machine.identity(plain["machine"])
-    )
     accuracy = f"  test accuracy {100 * autocast['test_accuracy']:.2f}%"
-    speed = f"{per_epoch(autocast):.0f} s per epoch"
-    if same:
+    speed = f"{autocast['seconds_per_epoch']:.0f} s per epoch"
+    if not machine.same_machine({"bf16": autocast, "float32": plain}):
         accuracy += f" (float32: {100 * plain['test_accuracy']:.2f}%)"
-        speed += f" (float32: {per_epoch(plain):.0f} s)"
+        speed += f" (float32: {plain['seconds_per_epoch']:.0f} s)"
     return [
         f"make bf16-run, a full run with {autocast['precision']} autocast, on "
         f"{machine.where(autocast)}:",

@@ -363,7 +363,7 @@ def test_a_rerun_sets_only_its_seed_and_folder_and_keeps_the_notebook(tmp_path, 
 
 def test_a_bf16_rerun_passes_autocast_and_may_keep_the_course_seed(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(course, "native_bfloat16", lambda: "CPU with AVX512-BF16")
+    monkeypatch.setattr(course.machine, "native_bfloat16", lambda: "CPU with AVX512-BF16")
     seen = []
     monkeypatch.setattr(
         course, "execute", lambda path, settings, save: seen.append((path.name, settings)) or 1.0
@@ -377,23 +377,9 @@ def test_a_bf16_rerun_passes_autocast_and_may_keep_the_course_seed(tmp_path, mon
 
 def test_a_bf16_rerun_is_skipped_where_bfloat16_is_emulated(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(course, "native_bfloat16", lambda: None)
+    monkeypatch.setattr(course.machine, "native_bfloat16", lambda: None)
     ran = []
     monkeypatch.setattr(course, "execute", lambda *args, **kwargs: ran.append(args))
     assert course.main(["rerun", "03", "42", str(tmp_path / "bf16"), "--bf16"]) == 0
     assert "Skipped: this machine emulates bfloat16" in capsys.readouterr().err and not ran
     assert not (tmp_path / "bf16").exists()
-
-
-def test_native_bfloat16_reads_the_gpu_and_the_cpu_flags(monkeypatch):
-    monkeypatch.setattr(
-        course.machine, "gpu", lambda: {"name": "Tesla T4", "compute_capability": "7.5"}
-    )
-    monkeypatch.setattr(course.machine, "cpu_features", lambda: {"AVX512-BF16": False, "AMX": None})
-    assert course.native_bfloat16() is None
-    monkeypatch.setattr(course.machine, "cpu_features", lambda: {"AVX512-BF16": True, "AMX": False})
-    assert course.native_bfloat16() == "CPU with AVX512-BF16"
-    monkeypatch.setattr(
-        course.machine, "gpu", lambda: {"name": "A100", "compute_capability": "8.0"}
-    )
-    assert course.native_bfloat16() == "GPU A100"

@@ -94,3 +94,13 @@ def test_committed_measurements_come_from_one_machine():
     assert not unrecorded, f"no machine record (measure again with make measure): {unrecorded}"
     problems = machine.same_machine(found)
     assert not problems, "\n".join(problems)
+
+
+def test_native_bfloat16_reads_the_gpu_and_the_cpu_flags(monkeypatch):
+    monkeypatch.setattr(machine, "gpu", lambda: {"name": "Tesla T4", "compute_capability": "7.5"})
+    monkeypatch.setattr(machine, "cpu_features", lambda: {"AVX512-BF16": False, "AMX": None})
+    assert machine.native_bfloat16() is None
+    monkeypatch.setattr(machine, "cpu_features", lambda: {"AVX512-BF16": True, "AMX": False})
+    assert machine.native_bfloat16() == "CPU with AVX512-BF16"
+    monkeypatch.setattr(machine, "gpu", lambda: {"name": "A100", "compute_capability": "8.0"})
+    assert machine.native_bfloat16() == "GPU A100"

@@ -189,6 +189,7 @@ def test_the_bf16_full_run_is_shown_beside_the_float32_one_in_its_notebook_only(
     plain = results.read_results(results.COMMITTED_RESULTS / "03_pytorch_sequential.json")
     autocast = dict(plain, precision="bfloat16", test_accuracy=0.9876)
     autocast["history"] = [dict(row, seconds=10.0) for row in plain["history"]]
+    autocast["seconds_per_epoch"] = 10.0
     path = tmp_path / "bf16" / "03_pytorch_sequential.json"
     path.parent.mkdir()
     path.write_text(results.dumps(autocast))

@@ -224,17 +224,6 @@ def run(root: Path, names=(), listed=None) -> int:
     return 0
 
 
-def native_bfloat16() -> str | None:
-    """What computes bfloat16 natively on this machine, or None: a GPU of compute capability
-    8.0 or later, or a CPU with AVX512-BF16 or AMX. Elsewhere autocast emulates it, slowly."""
-    gpu = machine.gpu()
-    if gpu and float(gpu["compute_capability"]) >= 8.0:
-        return f"GPU {gpu['name']}"
-    features = machine.cpu_features()
-    native = [name for name in ("AVX512-BF16", "AMX") if features.get(name)]
-    return f"CPU with {' and '.join(native)}" if native else None
-
-
 def rerun(
     root: Path,
     name: str,
@@ -252,7 +241,7 @@ def rerun(
         raise SystemExit(f"The seed must be a non-negative integer such as 1, got {seed_text!r}.")
     if int(seed_text) == config.SEED and not bf16:
         raise SystemExit(f"{config.SEED} is the course's own seed: choose another, such as 1.")
-    if bf16 and not fast and native_bfloat16() is None:
+    if bf16 and not fast and machine.native_bfloat16() is None:
         print(
             "Skipped: this machine emulates bfloat16 (no GPU of compute capability 8.0 or later, "
             "no AVX512-BF16 or AMX), so a full run with autocast would take hours. Run it on a "
