@@ -142,3 +142,70 @@ def test_features_must_give_the_models_logits():
     assert q4.verdict((features, features @ kernel + bias))[0] is True
     assert q4.verdict((features, rng.normal(size=(500, 10))))[0] is False
     assert q4.verdict(((500, 128), None))[0] is False
+
+
+def test_a_scrambled_port_is_not_a_shift_a_constant_or_the_unordered_port():
+    rng = np.random.default_rng(1)
+    reference = rng.normal(size=(50, 10))
+    unordered = reference + rng.normal(size=(50, 10))
+    ports = {"PyTorch": reference, "Keras, dense rows not reordered": unordered}
+    q2 = exercises.for_notebook("08_same_network", reference=reference, ports=ports)[1]
+    for typed in (np.zeros_like(reference), reference + 1, 3 * reference, unordered + 1e-3):
+        ok, message = q2.verdict(typed)
+        assert ok is False, message
+    assert q2.verdict(reference + 2 * rng.normal(size=(50, 10)))[0] is True
+
+
+def test_the_ratio_check_of_07_reads_numpy_numbers_and_refuses_nan():
+    from shared.exercises import speed
+
+    from .test_exercises import raw_runs
+
+    q4 = CHECKS["07_compare_backends:q4"]
+    bench = context("07_compare_backends")["bench"]
+    right = speed.full_run_to_bench_ratios(raw_runs(), bench)
+    assert q4.verdict(right)[0] is True
+    assert q4.verdict({name: np.float32(ratio) for name, ratio in right.items()})[0] is True
+    for odd in (math.nan, math.inf, 10**400, "1.2", None):
+        ok, message = q4.verdict({name: odd for name in right})
+        assert ok is False and message.startswith("Not yet: "), (odd, message)
+
+
+@pytest.mark.parametrize(("name", "index"), [("01_keras_sequential", 3), ("06_fastai", 2)])
+def test_a_new_run_trained_into_the_emptied_history_is_accepted(name, index, monkeypatch):
+    monkeypatch.setenv("FORCE_CNN_FAST", "1")
+    history = [dict(epoch=1, val_accuracy=0.91)]
+    check = exercises.for_notebook(name, history=history)[index]
+    summary = exercises.summary_from_layers(concepts.MODEL)
+    summary["layers"].insert(0, ("RandomTranslation", (28, 28, 1)))
+    wrap = (lambda h: (summary, h)) if name.startswith("01") else (lambda h: h)
+    assert check.verdict(wrap(history))[0] is False  # untouched: the notebook's own run
+    history.clear()  # as the exercise says: empty it, then train the new model into it
+    history.append(dict(epoch=1, val_accuracy=0.93))
+    ok, message = check.verdict(wrap(history))
+    assert ok is True, message
+
+
+def test_the_layer_dicts_refuse_absurd_sizes():
+    q3 = exercises.for_notebook("00_cnn_concepts")[2]
+    for key, size in (("filters", 10**30), ("kernel", 0), ("units", -3), ("stride", 2.5)):
+        layers = [dict(layer) for layer in concepts.MODEL if layer["kind"] != "maxpool"]
+        target = next(layer for layer in layers if key in layer or layer["kind"] == "conv")
+        if key == "units":
+            target = next(layer for layer in layers if layer["kind"] == "dense")
+        target[key] = size
+        ok, message = q3.verdict(layers)
+        assert ok is False and f"'{key}'" in message and len(message) < 300, message
+
+
+def test_the_clipped_gradients_come_one_per_variable():
+    from shared.exercises.notebook_05 import PARAMETERS, VARIABLE_SHAPES
+
+    q1 = exercises.for_notebook("05_tensorflow_raw")[0]
+    rng = np.random.default_rng(0)
+    gradients = [rng.normal(size=shape) for shape in VARIABLE_SHAPES]
+    norm = np.sqrt(sum(np.sum(g**2) for g in gradients))
+    assert q1.verdict((norm, [g / norm for g in gradients]))[0] is True
+    flat = np.full(PARAMETERS, 1 / np.sqrt(PARAMETERS))  # unit norm, typed in one line
+    ok, message = q1.verdict((3.0, [flat]))
+    assert ok is False and "one clipped gradient per variable" in message, message

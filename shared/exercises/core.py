@@ -209,9 +209,20 @@ def val_accuracies(history) -> list[float]:
     return accuracies
 
 
-def fresh_run_accuracy(history, own=None) -> float:
+def own_run(history) -> tuple[float, ...] | None:
+    """The validation accuracies of the notebook's own run, copied when the exercises are made,
+    so that a learner who empties that history and trains into it again has a new run."""
+    if history is None:
+        return None
+    try:
+        return tuple(val_accuracies(history))
+    except (Refusal, *UNREADABLE):
+        return None
+
+
+def fresh_run_accuracy(history, own: tuple[float, ...] | None = None) -> float:
     """The last validation accuracy of a run the learner trained: a history covering the
-    recipe's epochs, and not ``own``, the notebook's own run (the same numbers)."""
+    recipe's epochs, whose accuracies are not ``own``'s, those of the notebook's own run."""
     accuracies = val_accuracies(history)
     epochs = config.recipe().epochs
     if len(accuracies) != epochs:
@@ -219,15 +230,10 @@ def fresh_run_accuracy(history, own=None) -> float:
             f"the history covers {len(accuracies)} epoch(s); this exercise trains for the "
             f"recipe's {epochs} ({config.mode()} mode), in one run"
         )
-    if own is not None and history is own:
-        raise Refusal(
-            "that is the notebook's own history list: start a new one (history = []) and train "
-            "the new model into it"
-        )
-    if own is not None and accuracies[-1] == val_accuracies(own)[-1]:
+    if own is not None and tuple(accuracies) == own:
         raise Refusal(
             "these are the numbers of the notebook's own training run, not of a new one: train "
-            "the new model and give the history of that run"
+            "the new model (into a new history, or the old one emptied) and give that run's"
         )
     return accuracies[-1]
 

@@ -9,6 +9,7 @@ from .core import (
     in_range,
     make_exercise,
     numbered,
+    own_run,
     range_note,
     solution_code,
 )
@@ -77,6 +78,7 @@ def _check_mixed_precision(answer) -> str | None:
 
 def exercises(history=None, **_) -> tuple[Exercise, ...]:
     """``history``: the notebook's own training run, which the augmentation check refuses."""
+    own = own_run(history)  # copied now: the learner may empty that history and reuse it
 
     def check_augmentation_layer(answer) -> str | None:
         what = "a pair, (summarize(model), its fit(...).history)"
@@ -87,7 +89,7 @@ def exercises(history=None, **_) -> tuple[Exercise, ...]:
         if not any("translation" in kind for kind in layer_kinds(summary)):
             return "the model has no RandomTranslation layer"
         off = parameters_off(summary, 1_199_882, ": augmentation layers have no weights")
-        accuracy = fresh_run_accuracy(items[1], own=history)
+        accuracy = fresh_run_accuracy(items[1], own=own)
         what = "the last validation accuracy"
         return off or in_range(accuracy, AUGMENTED_FULL, AUGMENTED_FAST, what)
 

@@ -10,6 +10,17 @@ from .answers import Refusal, finite_array, finite_number, numbers_of, sequence
 from .core import Exercise, make_exercise, number, numbered, solution_code
 
 PARAMETERS = 1_199_882
+#: The shapes of the notebook's eight variables (conv1_w, conv1_b, ..., dense2_b).
+VARIABLE_SHAPES = [
+    (3, 3, 1, 32),
+    (32,),
+    (3, 3, 32, 64),
+    (64,),
+    (9216, 128),
+    (128,),
+    (128, 10),
+    (10,),
+]
 
 
 def _check_clip(answer) -> str | None:
@@ -22,6 +33,13 @@ def _check_clip(answer) -> str | None:
     sizes = sum(g.size for g in gradients)
     if sizes != PARAMETERS:
         return f"the clipped gradients hold {sizes:,} numbers; the model has {PARAMETERS:,}"
+    shapes = sorted(g.shape for g in gradients)
+    if shapes != sorted(VARIABLE_SHAPES):
+        return (
+            "give one clipped gradient per variable of the model, each with its variable's "
+            f"shape ({len(VARIABLE_SHAPES)} arrays, conv1_w's {VARIABLE_SHAPES[0]} first); got "
+            f"{len(gradients)} array(s)"
+        )
     after = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in gradients)))
     if before <= 1.0:
         return f"the norm before clipping is {before:.3g}, already below 1.0: use a fresh model"

@@ -11,6 +11,7 @@ from .core import (
     in_range,
     make_exercise,
     numbered,
+    own_run,
     range_note,
     solution_code,
 )
@@ -80,9 +81,10 @@ def _check_one_cycle_lrs(answer) -> str | None:
 
 def exercises(history=None, **_) -> tuple[Exercise, ...]:
     """``history``: the notebook's own run, which the one-cycle check refuses."""
+    own = own_run(history)  # copied now: the learner may empty that history and reuse it
 
     def check_one_cycle(answer) -> str | None:
-        accuracy = fresh_run_accuracy(answer, own=history)
+        accuracy = fresh_run_accuracy(answer, own=own)
         return in_range(accuracy, ONE_CYCLE_FULL, ONE_CYCLE_FAST, "the last validation accuracy")
 
     return numbered(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import concepts, config, results
 from . import speed
-from .answers import Refusal, short
+from .answers import Refusal, finite_number, short
 from .core import (
     Exercise,
     choice,
@@ -103,8 +103,7 @@ def exercises(runs=None, bench=None) -> tuple[Exercise, ...]:
             if name not in expected:
                 return f"{name!r} is not a backend notebook in both the table and the bench"
             want = expected[name]
-            if not isinstance(ratio, (int, float)) or isinstance(ratio, bool):
-                return f"the ratio for {name} should be a number, not {ratio!r:.40}"
+            ratio = finite_number(ratio, f"the ratio for {name}")  # NumPy numbers too
             if abs(ratio - want) > 0.01 * want:
                 return f"for {name} the ratio is {want:.2f}, not {ratio:.2f}"
         if len(answer) < len(expected):

@@ -15,6 +15,11 @@ LAYER_KEYS = {
     "dense": {"kind", "units", "activation"},
 }
 
+#: The keys that hold a size (a count of filters or units, a kernel, pool or stride width), and
+#: the largest size a check reads: beyond it an answer is a slip, not a network.
+SIZE_KEYS = {"filters", "kernel", "stride", "pool", "units"}
+LARGEST_SIZE = 100_000
+
 
 def _check_layer_dicts(layers) -> None:
     for i, layer in enumerate(layers):
@@ -27,6 +32,13 @@ def _check_layer_dicts(layers) -> None:
                 f"layer {i} ({kind}) has the unknown key(s) {unknown}; a {kind} layer takes "
                 f"{sorted(LAYER_KEYS[kind])}, as in concepts.MODEL"
             )
+        for key in SIZE_KEYS & set(layer):
+            size = whole_number(layer[key], f"layer {i}'s {key!r}")
+            if not 1 <= size <= LARGEST_SIZE:
+                raise Refusal(
+                    f"layer {i} ({kind}) has {key!r} {size:,}: a size from 1 to "
+                    f"{LARGEST_SIZE:,} is expected (concepts.MODEL uses 2 to 128)"
+                )
 
 
 def summary_from_layers(layers, input_shape=concepts.INPUT_SHAPE) -> dict:
