@@ -187,7 +187,8 @@ PAIRS = [
 
 def lesson_code(name):
     """The code cells of a notebook up to its exercises (which differ by design), with the
-    model cell set aside and the notebook's own names replaced by placeholders."""
+    model cell set aside, the cells that show what only this notebook's API can build (tagged
+    ``api-only``) left out, and the notebook's own names replaced by placeholders."""
     nb = load(ROOT / "notebooks" / f"{name}.ipynb")
     entry = catalogue.find(name)
     cells = []
@@ -195,13 +196,26 @@ def lesson_code(name):
         text = "".join(cell["source"])
         if cell["cell_type"] == "markdown" and text.startswith("## Exercises"):
             break
-        if cell["cell_type"] != "code":
+        if cell["cell_type"] != "code" or "api-only" in cell.get("metadata", {}).get("tags", []):
             continue
         if "model" in cell.get("metadata", {}).get("tags", []):
             cells.append("<model cell>")
             continue
         cells.append(text.replace(entry.name, "<notebook>").replace(entry.title, "<backend>"))
     return cells
+
+
+def api_only_cells(name):
+    nb = load(ROOT / "notebooks" / f"{name}.ipynb")
+    return [c for c in nb["cells"] if "api-only" in c.get("metadata", {}).get("tags", [])]
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "-".join(n[:2] for n in p))
+def test_only_the_second_of_a_pair_shows_what_its_api_alone_can_build(pair):
+    assert api_only_cells(pair[0]) == []
+    assert len(api_only_cells(pair[1])) <= 1
+    for cell in api_only_cells(pair[1]):
+        assert cell["outputs"], "the api-only cell ran with the notebook"
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "-".join(n[:2] for n in p))
