@@ -37,8 +37,8 @@ def _check_clip(answer) -> str | None:
     if shapes != sorted(VARIABLE_SHAPES):
         return (
             "give one clipped gradient per variable of the model, each with its variable's "
-            f"shape ({len(VARIABLE_SHAPES)} arrays, conv1_w's {VARIABLE_SHAPES[0]} first); got "
-            f"{len(gradients)} array(s)"
+            f"shape ({len(VARIABLE_SHAPES)} arrays, conv1_w's {VARIABLE_SHAPES[0]} among them); "
+            f"got {len(gradients)} array(s)"
         )
     after = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in gradients)))
     if before <= 1.0:
